@@ -1,0 +1,57 @@
+// tenancy/clock.hpp — the injectable source of time.
+//
+// Everything in tenancy that reads the time (timestamps, rate limits, token
+// expiry, cool-downs) takes a `Clock&`, so tests drive time with
+// `ManualClock` instead of sleeping.
+//
+// Thread safety: `SystemClock()` and `ManualClock` are safe from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+#include "tenancy/export.hpp"
+
+namespace tenancy {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+class TENANCY_EXPORT Clock {
+ public:
+  virtual ~Clock();
+  virtual TimePoint Now() const noexcept = 0;
+};
+
+// The process-wide wall clock. Never null; lives forever.
+TENANCY_EXPORT Clock& SystemClock() noexcept;
+
+// A clock that moves only when told to. Starts at `start`.
+class TENANCY_EXPORT ManualClock final : public Clock {
+ public:
+  explicit ManualClock(TimePoint start = TimePoint{std::chrono::seconds{1'700'000'000}})
+      : now_ns_(start.time_since_epoch().count()) {}
+  TimePoint Now() const noexcept override {
+    return TimePoint{TimePoint::duration{now_ns_.load(std::memory_order_acquire)}};
+  }
+  void Advance(std::chrono::nanoseconds d) noexcept {
+    now_ns_.fetch_add(std::chrono::duration_cast<TimePoint::duration>(d).count(),
+                      std::memory_order_acq_rel);
+  }
+  void Set(TimePoint t) noexcept {
+    now_ns_.store(t.time_since_epoch().count(), std::memory_order_release);
+  }
+
+ private:
+  std::atomic<TimePoint::duration::rep> now_ns_;
+};
+
+// Milliseconds since the Unix epoch, the unit timestamps are stored in.
+inline std::int64_t ToUnixMillis(TimePoint t) noexcept {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+inline TimePoint FromUnixMillis(std::int64_t ms) noexcept {
+  return TimePoint{std::chrono::milliseconds{ms}};
+}
+
+}  // namespace tenancy

@@ -1,0 +1,398 @@
+#include <sodium.h>
+
+#include <boost/container/small_vector.hpp>
+
+#include <cstring>
+
+#include "tenancy/repository.hpp"
+
+namespace tenancy::detail {
+namespace {
+
+using ParamBuffer = boost::container::small_vector<Param, 16>;
+
+constexpr std::size_t kMaxListLimit = 1000;
+constexpr std::size_t kMaxFilters = 16;
+constexpr std::size_t kMaxCursorChars = 4096;
+constexpr std::uint8_t kCursorFormat = 1;
+
+std::string Quote(std::string_view ident) { return "\"" + std::string(ident) + "\""; }
+
+std::string_view OpSql(FilterOp op) {
+  switch (op) {
+    case FilterOp::kEq: return " = ";
+    case FilterOp::kNe: return " <> ";
+    case FilterOp::kLt: return " < ";
+    case FilterOp::kLe: return " <= ";
+    case FilterOp::kGt: return " > ";
+    case FilterOp::kGe: return " >= ";
+  }
+  return " = ";
+}
+
+std::size_t ParamBytes(const Param& p) {
+  if (auto* s = std::get_if<std::string_view>(&p)) return s->size();
+  if (auto* b = std::get_if<BlobView>(&p)) return b->size();
+  return 0;
+}
+
+// -- keyset cursors: an opaque, versioned encoding of the last key --
+
+void PutU32(std::string& out, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void Put64(std::string& out, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+std::string EncodeCursor(const std::vector<Value>& key) {
+  std::string raw;
+  raw.push_back(static_cast<char>(kCursorFormat));
+  raw.push_back(static_cast<char>(key.size()));
+  for (const auto& v : key) {
+    switch (v.index()) {
+      case 1:
+        raw.push_back('i');
+        Put64(raw, static_cast<std::uint64_t>(std::get<1>(v)));
+        break;
+      case 2: {
+        raw.push_back('r');
+        std::uint64_t bits;
+        double d = std::get<2>(v);
+        std::memcpy(&bits, &d, sizeof bits);
+        Put64(raw, bits);
+        break;
+      }
+      case 3:
+      case 4: {
+        raw.push_back(v.index() == 3 ? 't' : 'b');
+        std::string_view bytes =
+            v.index() == 3 ? std::string_view(std::get<3>(v))
+                           : std::string_view(reinterpret_cast<const char*>(std::get<4>(v).data()),
+                                              std::get<4>(v).size());
+        PutU32(raw, static_cast<std::uint32_t>(bytes.size()));
+        raw.append(bytes);
+        break;
+      }
+      default: raw.push_back('n');
+    }
+  }
+  std::string out(sodium_base64_encoded_len(raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()),
+                    raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  out.resize(std::strlen(out.c_str()));
+  return out;
+}
+
+Result<std::vector<Value>> DecodeCursor(std::string_view text, std::size_t key_count) {
+  const Error bad(Errc::kInvalidArgument, "malformed paging cursor");
+  if (text.size() > kMaxCursorChars) return bad;
+  std::string raw(text.size(), '\0');
+  std::size_t len = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(raw.data()), raw.size(), text.data(),
+                        text.size(), nullptr, &len, nullptr,
+                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+    return bad;
+  raw.resize(len);
+  std::size_t at = 0;
+  auto take = [&](std::size_t n) -> const unsigned char* {
+    if (raw.size() - at < n) return nullptr;
+    const auto* p = reinterpret_cast<const unsigned char*>(raw.data() + at);
+    at += n;
+    return p;
+  };
+  auto read64 = [](const unsigned char* p) {
+    std::uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+    return v;
+  };
+  const unsigned char* head = take(2);
+  if (!head || head[0] != kCursorFormat || head[1] != key_count) return bad;
+  std::vector<Value> key;
+  for (std::size_t i = 0; i < key_count; ++i) {
+    const unsigned char* tag = take(1);
+    if (!tag) return bad;
+    switch (*tag) {
+      case 'i': {
+        const unsigned char* p = take(8);
+        if (!p) return bad;
+        key.emplace_back(static_cast<std::int64_t>(read64(p)));
+        break;
+      }
+      case 'r': {
+        const unsigned char* p = take(8);
+        if (!p) return bad;
+        std::uint64_t bits = read64(p);
+        double d;
+        std::memcpy(&d, &bits, sizeof d);
+        key.emplace_back(d);
+        break;
+      }
+      case 't':
+      case 'b': {
+        const unsigned char* p = take(4);
+        if (!p) return bad;
+        std::uint32_t n = p[0] | (p[1] << 8) | (p[2] << 16) | (static_cast<std::uint32_t>(p[3]) << 24);
+        const unsigned char* bytes = take(n);
+        if (!bytes) return bad;
+        if (*tag == 't')
+          key.emplace_back(std::string(reinterpret_cast<const char*>(bytes), n));
+        else
+          key.emplace_back(Blob(bytes, bytes + n));
+        break;
+      }
+      case 'n': key.emplace_back(std::monostate{}); break;
+      default: return bad;
+    }
+  }
+  if (at != raw.size()) return bad;
+  return key;
+}
+
+// Passes the first `limit` rows on and remembers the key of the last one.
+class PageSink final : public RowSink {
+ public:
+  PageSink(RowSink& inner, std::size_t limit, std::size_t key_count)
+      : inner_(inner), limit_(limit), key_count_(key_count) {}
+  bool OnRow(const RowView& row) override {
+    if (seen_ == limit_) {
+      has_more_ = true;
+      return false;
+    }
+    ++seen_;
+    last_key_.clear();
+    for (std::size_t i = 0; i < key_count_; ++i) last_key_.push_back(row.Get(static_cast<int>(i)));
+    return inner_.OnRow(row);
+  }
+  std::string NextCursor() const { return has_more_ ? EncodeCursor(last_key_) : std::string(); }
+
+ private:
+  RowSink& inner_;
+  std::size_t limit_, key_count_, seen_ = 0;
+  bool has_more_ = false;
+  std::vector<Value> last_key_;
+};
+
+struct CountSink final : RowSink {
+  std::int64_t value = 0;
+  bool OnRow(const RowView& r) override {
+    value = r.Int(0);
+    return false;
+  }
+};
+
+}  // namespace
+
+struct RepositoryCore::Statements {
+  std::string get, insert, update, upsert, remove, select_prefix, count_prefix, key_list, key_tuple;
+};
+
+RepositoryCore::RepositoryCore(Store& store, std::shared_ptr<const EntitySchema> schema)
+    : store_(store), schema_(std::move(schema)), sql_(std::make_unique<Statements>()) {
+  const auto& s = *schema_;
+  if (s.key_count == 0) ThrowDescriptorError("entity '" + s.table + "' declares no key column");
+  const std::string table = store_.QualifiedTable(s.table);
+  std::string cols, marks, sets, excluded, key_match, keys;
+  for (std::size_t i = 0; i < s.columns.size(); ++i) {
+    const std::string q = Quote(s.columns[i].name);
+    cols += (i ? "," : "") + q;
+    marks += ",?";
+    if (i < s.key_count) {
+      key_match += " AND " + q + " = ?";
+      keys += (i ? "," : "") + q;
+    } else {
+      sets += (sets.empty() ? "" : ",") + q + " = ?";
+      excluded += (excluded.empty() ? "" : ",") + q + " = excluded." + q;
+    }
+  }
+  auto& q = *sql_;
+  q.key_list = keys;
+  q.key_tuple = s.key_count == 1 ? keys : "(" + keys + ")";
+  q.get = "SELECT " + cols + " FROM " + table + " WHERE tenant_id = ?" + key_match;
+  q.insert = "INSERT INTO " + table + " (tenant_id," + cols + ") VALUES (?" + marks + ")";
+  q.update = "UPDATE " + table + " SET " + (sets.empty() ? Quote(s.columns[0].name) + " = " +
+                                                               Quote(s.columns[0].name)
+                                                         : sets) +
+             " WHERE tenant_id = ?" + key_match;
+  q.upsert = q.insert + " ON CONFLICT (tenant_id," + keys + ") DO " +
+             (excluded.empty() ? "NOTHING" : "UPDATE SET " + excluded);
+  q.remove = "DELETE FROM " + table + " WHERE tenant_id = ?" + key_match;
+  q.select_prefix = "SELECT " + cols + " FROM " + table + " WHERE tenant_id = ?";
+  q.count_prefix = "SELECT count(*) FROM " + table + " WHERE tenant_id = ?";
+}
+
+RepositoryCore::~RepositoryCore() = default;
+
+Result<std::int64_t> RepositoryCore::Run(Scope scope, const std::string& sql,
+                                         std::span<const Param> params, RowSink* sink) const {
+  if (Transaction* tx = scope.transaction()) return tx->connection().Run(sql, params, sink);
+  auto lease = store_.Acquire(scope.context().tenant());
+  if (!lease) return lease.error();
+  return (*lease)->Run(sql, params, sink);
+}
+
+Result<void> RepositoryCore::CheckRow(std::span<const Param> row) const {
+  const auto& cols = schema_->columns;
+  if (row.size() != cols.size()) return Fail(Errc::kInternal, "row arity does not match the entity");
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    const std::size_t limit = cols[i].max_bytes ? cols[i].max_bytes : store_.options().max_field_bytes;
+    if (ParamBytes(row[i]) > limit)
+      return Fail(Errc::kInvalidArgument, schema_->table + "." + cols[i].name + " exceeds " +
+                                              std::to_string(limit) + " bytes");
+    if (!cols[i].nullable && std::holds_alternative<std::monostate>(row[i]))
+      return Fail(Errc::kInvalidArgument, schema_->table + "." + cols[i].name + " may not be null");
+  }
+  return {};
+}
+
+Result<bool> RepositoryCore::Get(Scope scope, std::span<const Param> key, RowSink& sink) const {
+  if (key.size() != schema_->key_count)
+    return Fail(Errc::kInvalidArgument, schema_->table + " has a key of " +
+                                            std::to_string(schema_->key_count) + " column(s)");
+  ParamBuffer params;
+  params.push_back(std::string_view(scope.context().tenant_id().str()));
+  params.insert(params.end(), key.begin(), key.end());
+  struct First final : RowSink {
+    RowSink& inner;
+    bool found = false;
+    explicit First(RowSink& s) : inner(s) {}
+    bool OnRow(const RowView& r) override {
+      found = true;
+      inner.OnRow(r);
+      return false;
+    }
+  } first(sink);
+  auto r = Run(scope, sql_->get, params, &first);
+  if (!r) return r.error();
+  return first.found;
+}
+
+Result<void> RepositoryCore::Insert(Scope scope, std::span<const Param> row) const {
+  if (auto r = CheckRow(row); !r) return r;
+  ParamBuffer params;
+  params.push_back(std::string_view(scope.context().tenant_id().str()));
+  params.insert(params.end(), row.begin(), row.end());
+  auto r = Run(scope, sql_->insert, params, nullptr);
+  if (!r) {
+    if (r.error().code == Errc::kAlreadyExists)
+      return Fail(Errc::kAlreadyExists, schema_->table + ": a row with that key exists");
+    return r.error();
+  }
+  return {};
+}
+
+Result<void> RepositoryCore::Update(Scope scope, std::span<const Param> row) const {
+  if (auto r = CheckRow(row); !r) return r;
+  const std::size_t k = schema_->key_count;
+  ParamBuffer params(row.begin() + static_cast<std::ptrdiff_t>(k), row.end());
+  params.push_back(std::string_view(scope.context().tenant_id().str()));
+  params.insert(params.end(), row.begin(), row.begin() + static_cast<std::ptrdiff_t>(k));
+  auto r = Run(scope, sql_->update, params, nullptr);
+  if (!r) return r.error();
+  if (*r == 0) return Fail(Errc::kNotFound, "no " + schema_->table + " with that key");
+  return {};
+}
+
+Result<void> RepositoryCore::Upsert(Scope scope, std::span<const Param> row) const {
+  if (auto r = CheckRow(row); !r) return r;
+  ParamBuffer params;
+  params.push_back(std::string_view(scope.context().tenant_id().str()));
+  params.insert(params.end(), row.begin(), row.end());
+  auto r = Run(scope, sql_->upsert, params, nullptr);
+  if (!r) return r.error();
+  return {};
+}
+
+Result<void> RepositoryCore::Remove(Scope scope, std::span<const Param> key) const {
+  if (key.size() != schema_->key_count)
+    return Fail(Errc::kInvalidArgument, schema_->table + " has a key of " +
+                                            std::to_string(schema_->key_count) + " column(s)");
+  ParamBuffer params;
+  params.push_back(std::string_view(scope.context().tenant_id().str()));
+  params.insert(params.end(), key.begin(), key.end());
+  auto r = Run(scope, sql_->remove, params, nullptr);
+  if (!r) return r.error();
+  if (*r == 0) return Fail(Errc::kNotFound, "no " + schema_->table + " with that key");
+  return {};
+}
+
+namespace {
+
+// Appends " AND col op ?" for each filter; fails on an unknown column.
+Result<void> AppendFilters(const EntitySchema& schema, std::span<const Filter> filters,
+                           std::string& sql, ParamBuffer& params) {
+  if (filters.size() > kMaxFilters)
+    return Fail(Errc::kInvalidArgument, "at most " + std::to_string(kMaxFilters) + " filters");
+  for (const auto& f : filters) {
+    if (schema.ColumnIndex(f.column) < 0)
+      return Fail(Errc::kInvalidArgument, "unknown filter column '" + f.column.substr(0, 64) + "'");
+    sql += " AND \"" + f.column + "\"";
+    sql += OpSql(f.op);
+    sql += "?";
+    params.push_back(AsParam(f.value));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::string> RepositoryCore::List(Scope scope, const ListQuery& query, RowSink& sink) const {
+  if (query.limit == 0 || query.limit > kMaxListLimit)
+    return Fail(Errc::kInvalidArgument, "limit must be between 1 and " + std::to_string(kMaxListLimit));
+  std::string sql = sql_->select_prefix;
+  ParamBuffer params;
+  params.push_back(std::string_view(scope.context().tenant_id().str()));
+  if (auto r = AppendFilters(*schema_, query.filters, sql, params); !r) return r.error();
+  std::vector<Value> after;
+  if (!query.after.empty()) {
+    auto decoded = DecodeCursor(query.after, schema_->key_count);
+    if (!decoded) return decoded.error();
+    after = std::move(*decoded);
+    std::string marks = "?";
+    for (std::size_t i = 1; i < after.size(); ++i) marks += ",?";
+    sql += " AND " + sql_->key_tuple + " > " + (after.size() == 1 ? marks : "(" + marks + ")");
+    for (const auto& v : after) params.push_back(AsParam(v));
+  }
+  sql += " ORDER BY " + sql_->key_list + " LIMIT ?";
+  params.push_back(static_cast<std::int64_t>(query.limit + 1));
+  PageSink page(sink, query.limit, schema_->key_count);
+  auto r = Run(scope, sql, params, &page);
+  if (!r) return r.error();
+  return page.NextCursor();
+}
+
+Result<std::int64_t> RepositoryCore::Count(Scope scope, std::span<const Filter> filters) const {
+  std::string sql = sql_->count_prefix;
+  ParamBuffer params;
+  params.push_back(std::string_view(scope.context().tenant_id().str()));
+  if (auto r = AppendFilters(*schema_, filters, sql, params); !r) return r.error();
+  CountSink count;
+  auto r = Run(scope, sql, params, &count);
+  if (!r) return r.error();
+  return count.value;
+}
+
+}  // namespace tenancy::detail
+
+namespace tenancy {
+
+int EntitySchema::ColumnIndex(std::string_view name) const noexcept {
+  for (std::size_t i = 0; i < columns.size(); ++i)
+    if (columns[i].name == name) return static_cast<int>(i);
+  return -1;
+}
+
+bool IsValidIdentifier(std::string_view name) noexcept {
+  if (name.empty() || name.size() > 63) return false;
+  if (name.starts_with("tenancy_") || name.starts_with("sqlite_") || name == "tenant_id") return false;
+  if (!((name[0] >= 'a' && name[0] <= 'z') || name[0] == '_')) return false;
+  for (char c : name)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  return true;
+}
+
+namespace detail {
+void ThrowDescriptorError(const std::string& what) { throw std::logic_error("tenancy entity: " + what); }
+}  // namespace detail
+
+}  // namespace tenancy

@@ -1,0 +1,109 @@
+#include "storage/sqlite/migrator.hpp"
+
+#include <string>
+#include <vector>
+
+namespace tenancy::sqlite {
+namespace {
+
+constexpr const char* kVersionTable =
+    "CREATE TABLE IF NOT EXISTS main.tenancy_schema_version ("
+    " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)";
+
+struct TextColumn final : detail::RowSink {
+  std::vector<std::string> values;
+  bool OnRow(const RowView& r) override {
+    values.emplace_back(r.Text(0));
+    return true;
+  }
+};
+
+// Every application table must carry tenant_id first in its primary key.
+Result<void> CheckTenantTables(SqliteConnection& conn) {
+  TextColumn tables;
+  if (auto r = conn.Run("SELECT name FROM main.sqlite_schema WHERE type = 'table' AND name NOT "
+                        "LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE 'tenancy\\_%' ESCAPE '\\'",
+                        {}, &tables);
+      !r)
+    return r.error();
+  for (const auto& table : tables.values) {
+    struct FirstKey final : detail::RowSink {
+      bool tenant_first = false;
+      bool OnRow(const RowView& r) override {
+        if (r.Int(1) == 1 && r.Text(0) == "tenant_id") tenant_first = true;
+        return true;
+      }
+    } key;
+    const Param name[] = {std::string_view(table)};
+    if (auto r = conn.Run("SELECT name, pk FROM pragma_table_info(?, 'main')", name, &key); !r)
+      return r.error();
+    if (!key.tenant_first)
+      return Fail(Errc::kMigrationFailed,
+                  "table '" + table + "' must have tenant_id first in its primary key");
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<int> ReadSchemaVersion(SqliteConnection& conn) {
+  struct Version final : detail::RowSink {
+    int value = 0;
+    bool OnRow(const RowView& r) override {
+      value = static_cast<int>(r.Int(0));
+      return false;
+    }
+  } version;
+  TextColumn exists;
+  if (auto r = conn.Run("SELECT name FROM main.sqlite_schema WHERE name = 'tenancy_schema_version'",
+                        {}, &exists);
+      !r)
+    return r.error();
+  if (exists.values.empty()) return 0;
+  if (auto r = conn.Run("SELECT coalesce(max(version), 0) FROM main.tenancy_schema_version", {},
+                        &version);
+      !r)
+    return r.error();
+  return version.value;
+}
+
+Result<int> Migrate(SqliteConnection& conn, const Schema& schema, int* reached) {
+  auto current = ReadSchemaVersion(conn);
+  if (!current) return current.error();
+  int version = *current;
+  if (reached) *reached = version;
+  if (version > schema.latest_version())
+    return Fail(Errc::kMigrationFailed, "database schema version " + std::to_string(version) +
+                                            " is newer than this program's " +
+                                            std::to_string(schema.latest_version()));
+  for (const auto& m : schema.migrations) {
+    if (m.version <= version) continue;
+    auto fail = [&](const Error& e) -> Error {
+      (void)conn.Rollback();
+      conn.ClearStatementCache();
+      return Error(Errc::kMigrationFailed, "migration " + std::to_string(m.version) + " (" +
+                                               m.name + ") failed: " + e.message);
+    };
+    if (auto r = conn.Begin(); !r) return fail(r.error());
+    if (auto r = conn.ExecScript(kVersionTable); !r) return fail(r.error());
+    if (auto r = conn.ExecScript(m.sql); !r) return fail(r.error());
+    if (auto r = CheckTenantTables(conn); !r) return fail(r.error());
+    const Param row[] = {std::int64_t{m.version}, std::string_view(m.name),
+                         static_cast<std::int64_t>(
+                             std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count())};
+    if (auto r = conn.Run("INSERT INTO main.tenancy_schema_version(version, name, applied_at) "
+                          "VALUES (?, ?, ?)",
+                          row, nullptr);
+        !r)
+      return fail(r.error());
+    if (auto r = conn.Commit(); !r) return fail(r.error());
+    version = m.version;
+    if (reached) *reached = version;
+  }
+  conn.ClearStatementCache();
+  return version;
+}
+
+}  // namespace tenancy::sqlite

@@ -1,0 +1,17 @@
+// Applies a Schema to one SQLite database and checks the tenant_id rule.
+#pragma once
+
+#include "storage/sqlite/sqlite_connection.hpp"
+#include "tenancy/store.hpp"
+
+namespace tenancy::sqlite {
+
+// The version recorded in the database; 0 for a database never migrated.
+Result<int> ReadSchemaVersion(SqliteConnection& conn);
+
+// Applies every migration newer than the database's version, each in its
+// own transaction. Returns the version reached; on failure, the error (the
+// database stays at the last version that succeeded, `*reached`).
+Result<int> Migrate(SqliteConnection& conn, const Schema& schema, int* reached = nullptr);
+
+}  // namespace tenancy::sqlite

@@ -1,0 +1,241 @@
+#include "storage/sqlite/sqlite_store.hpp"
+
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
+#include "storage/sqlite/migrator.hpp"
+
+namespace tenancy::sqlite {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr const char* kManifestName = "tenant.json";
+constexpr const char* kDedicatedDbName = "tenant.db";
+
+Error FsError(const std::error_code& ec, std::string_view doing) {
+  return Error(Errc::kStorage, std::string(doing) + ": " + ec.message());
+}
+
+// The tenant id recorded in a dedicated placement's manifest, or empty.
+std::string ManifestTenant(const fs::path& dir) {
+  std::ifstream in(dir / kManifestName);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string s = text.str();
+  const std::string key = "\"tenant_id\": \"";
+  auto at = s.find(key);
+  if (at == std::string::npos) return {};
+  auto end = s.find('"', at + key.size());
+  return end == std::string::npos ? std::string() : s.substr(at + key.size(), end - at - key.size());
+}
+
+void RemoveDatabaseFiles(const fs::path& db) {
+  std::error_code ec;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+    fs::remove(fs::path(db.string() + suffix), ec);
+}
+
+}  // namespace
+
+SqliteStore::SqliteStore(fs::path data_dir, Schema schema, StoreOptions options)
+    : Store(std::move(schema), options),
+      data_dir_(std::move(data_dir)),
+      handles_(options.max_open_databases, ConnOptions(false),
+               options.idle_connections_per_database) {}
+
+ConnectionOptions SqliteStore::ConnOptions(bool shared) const {
+  ConnectionOptions o;
+  o.busy_timeout = options().busy_timeout;
+  o.statement_cache_size = options().statement_cache_size;
+  o.shared_model = shared;
+  return o;
+}
+
+Result<std::unique_ptr<Store>> SqliteStore::Open(const fs::path& data_dir, Schema schema,
+                                                 StoreOptions options) {
+  std::error_code ec;
+  fs::create_directories(data_dir / "tenants", ec);
+  if (ec) return FsError(ec, "create data directory");
+  std::unique_ptr<SqliteStore> store(new SqliteStore(data_dir, std::move(schema), options));
+  const std::string shared_path = (data_dir / "shared.db").string();
+  auto conn = SqliteConnection::Open(shared_path, /*create=*/true, store->ConnOptions(true));
+  if (!conn) return conn.error();
+  if (auto r = Migrate(**conn, store->schema()); !r) return r.error();
+  if (auto r = (*conn)->CreateScopedViews(); !r) return r.error();
+  store->shared_ = std::make_shared<DatabaseHandle>(shared_path, store->ConnOptions(true),
+                                                    options.idle_connections_per_database);
+  store->shared_->Adopt(std::move(*conn));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+std::string SqliteStore::QualifiedTable(std::string_view table) const {
+  std::string out = "main.\"";
+  out += table;
+  out += '"';
+  return out;
+}
+
+Result<fs::path> SqliteStore::DatabasePath(const Tenant& tenant) const {
+  switch (tenant.model) {
+    case IsolationModel::kShared: return data_dir_ / "shared.db";
+    case IsolationModel::kDatabase: return data_dir_ / "tenants" / (tenant.id.str() + ".db");
+    case IsolationModel::kDedicated:
+      if (tenant.placement.empty())
+        return Fail(Errc::kInvalidArgument, "a dedicated tenant needs a placement directory");
+      return fs::path(tenant.placement) / kDedicatedDbName;
+  }
+  return Fail(Errc::kInternal, "unknown isolation model");
+}
+
+Result<std::unique_ptr<SqliteConnection>> SqliteStore::OpenTenantDatabase(const std::string& path) {
+  auto conn = SqliteConnection::Open(path, /*create=*/false, ConnOptions(false));
+  if (!conn) return conn.error();
+  auto version = ReadSchemaVersion(**conn);
+  if (!version) return version.error();
+  if (*version != schema().latest_version()) {
+    if (auto r = Migrate(**conn, schema()); !r) return r.error();
+  }
+  return conn;
+}
+
+Result<detail::Lease> SqliteStore::Acquire(const Tenant& tenant) {
+  if (tenant.state == TenantState::kDeleted)
+    return Fail(Errc::kTenantUnknown, "the tenant has been offboarded");
+  if (tenant.model == IsolationModel::kShared) return shared_->Acquire();
+  auto path = DatabasePath(tenant);
+  if (!path) return path.error();
+  auto handle = handles_.Get(path->string(), [this](const std::string& p) {
+    return OpenTenantDatabase(p);
+  });
+  if (!handle) return handle.error();
+  return (*handle)->Acquire();
+}
+
+Result<void> SqliteStore::WriteManifest(const Tenant& tenant, const fs::path& dir) const {
+  const fs::path tmp = dir / (std::string(kManifestName) + ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << "{\n  \"format\": 1,\n  \"tenant_id\": \"" << tenant.id.str() << "\",\n  \"slug\": \""
+        << tenant.slug << "\",\n  \"model\": \"dedicated\",\n  \"database\": \"" << kDedicatedDbName
+        << "\"\n}\n";
+    if (!out) return Fail(Errc::kStorage, "cannot write the placement manifest");
+  }
+  std::error_code ec;
+  fs::rename(tmp, dir / kManifestName, ec);
+  if (ec) return FsError(ec, "write placement manifest");
+  return {};
+}
+
+Result<void> SqliteStore::CreateNamespace(const Tenant& tenant) {
+  if (tenant.model == IsolationModel::kShared) return {};
+  auto path = DatabasePath(tenant);
+  if (!path) return path.error();
+  if (tenant.model == IsolationModel::kDedicated) {
+    const fs::path dir(tenant.placement);
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return FsError(ec, "create placement directory");
+    const std::string owner = ManifestTenant(dir);
+    if (!owner.empty() && owner != tenant.id.str())
+      return Fail(Errc::kAlreadyExists, "the placement directory belongs to another tenant");
+    if (fs::exists(*path) && owner.empty())
+      return Fail(Errc::kAlreadyExists, "the placement directory holds a foreign database");
+    if (auto r = WriteManifest(tenant, dir); !r) return r;
+  }
+  auto conn = SqliteConnection::Open(path->string(), /*create=*/true, ConnOptions(false));
+  if (!conn) return conn.error();
+  if (auto r = Migrate(**conn, schema()); !r) return r.error();
+  return {};
+}
+
+Result<void> SqliteStore::DropNamespace(const Tenant& tenant) {
+  if (tenant.model == IsolationModel::kShared) {
+    auto lease = shared_->Acquire();
+    if (!lease) return lease.error();
+    auto& conn = static_cast<SqliteConnection&>(**lease);
+    struct Names final : detail::RowSink {
+      std::vector<std::string> values;
+      bool OnRow(const RowView& r) override {
+        values.emplace_back(r.Text(0));
+        return true;
+      }
+    } tables;
+    if (auto r = conn.Run("SELECT name FROM main.sqlite_schema WHERE type = 'table' AND name NOT "
+                          "LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE 'tenancy\\_%' ESCAPE '\\'",
+                          {}, &tables);
+        !r)
+      return r.error();
+    if (auto r = conn.Begin(); !r) return r;
+    const Param id[] = {std::string_view(tenant.id.str())};
+    for (const auto& t : tables.values) {
+      if (auto r = conn.Run("DELETE FROM " + QualifiedTable(t) + " WHERE tenant_id = ?", id, nullptr);
+          !r) {
+        (void)conn.Rollback();
+        return r.error();
+      }
+    }
+    return conn.Commit();
+  }
+  auto path = DatabasePath(tenant);
+  if (!path) return path.error();
+  handles_.Erase(path->string());
+  RemoveDatabaseFiles(*path);
+  if (tenant.model == IsolationModel::kDedicated) {
+    const fs::path dir(tenant.placement);
+    if (ManifestTenant(dir) == tenant.id.str()) {
+      std::error_code ec;
+      fs::remove(dir / kManifestName, ec);
+      fs::remove(dir, ec);  // only if now empty: never delete what we did not create
+    }
+  }
+  return {};
+}
+
+Result<int> SqliteStore::SchemaVersion(const Tenant& tenant) {
+  auto lease = Acquire(tenant);
+  if (!lease) return lease.error();
+  return ReadSchemaVersion(static_cast<SqliteConnection&>(**lease));
+}
+
+MigrationReport SqliteStore::MigrateTenants(std::span<const Tenant> tenants) {
+  MigrationReport report;
+  auto migrate_one = [&](TenantId id, Result<detail::Lease> lease) {
+    MigrationReport::Entry entry;
+    entry.tenant = std::move(id);
+    if (!lease) {
+      entry.error = lease.error();
+      report.entries.push_back(std::move(entry));
+      return;
+    }
+    auto& conn = static_cast<SqliteConnection&>(**lease);
+    auto before = ReadSchemaVersion(conn);
+    entry.from_version = before ? *before : 0;
+    int reached = entry.from_version;
+    if (auto r = Migrate(conn, schema(), &reached); !r) entry.error = r.error();
+    entry.to_version = reached;
+    report.entries.push_back(std::move(entry));
+  };
+  migrate_one(TenantId{}, shared_->Acquire());
+  for (const auto& t : tenants) {
+    if (t.model == IsolationModel::kShared || t.state == TenantState::kDeleted) continue;
+    auto path = DatabasePath(t);
+    if (!path) {
+      migrate_one(t.id, path.error());
+      continue;
+    }
+    // Open the file directly: the LRU's opener would migrate it already.
+    auto conn = SqliteConnection::Open(path->string(), /*create=*/false, ConnOptions(false));
+    if (!conn) {
+      migrate_one(t.id, conn.error());
+      continue;
+    }
+    auto owner = std::make_shared<DatabaseHandle>(path->string(), ConnOptions(false), 1);
+    owner->Retire();
+    migrate_one(t.id, detail::Lease(std::move(*conn), owner));
+    handles_.Erase(path->string());  // reopen with the new schema
+  }
+  return report;
+}
+
+}  // namespace tenancy::sqlite

@@ -1,0 +1,48 @@
+// The SQLite Store: a data directory holding the shared database, one file
+// per database-model tenant, and pointers to dedicated placements.
+//
+//   <data_dir>/shared.db               shared-model tables
+//   <data_dir>/tenants/<id>.db         database model
+//   <placement>/tenant.db + tenant.json  dedicated model (placement defaults
+//                                       to <data_dir>/dedicated/<id>)
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "storage/sqlite/database_pool.hpp"
+#include "tenancy/store.hpp"
+
+namespace tenancy::sqlite {
+
+class SqliteStore final : public Store {
+ public:
+  static Result<std::unique_ptr<Store>> Open(const std::filesystem::path& data_dir, Schema schema,
+                                             StoreOptions options);
+
+  std::string_view engine() const noexcept override { return "sqlite"; }
+  Result<void> CreateNamespace(const Tenant& tenant) override;
+  Result<void> DropNamespace(const Tenant& tenant) override;
+  Result<int> SchemaVersion(const Tenant& tenant) override;
+  MigrationReport MigrateTenants(std::span<const Tenant> tenants) override;
+  Result<detail::Lease> Acquire(const Tenant& tenant) override;
+  std::string QualifiedTable(std::string_view table) const override;
+
+  // The database file of a database-model or dedicated tenant.
+  Result<std::filesystem::path> DatabasePath(const Tenant& tenant) const;
+  std::size_t open_databases() const { return handles_.size(); }
+
+ private:
+  SqliteStore(std::filesystem::path data_dir, Schema schema, StoreOptions options);
+  ConnectionOptions ConnOptions(bool shared) const;
+  // Opens an existing tenant database, migrating it if it is behind.
+  Result<std::unique_ptr<SqliteConnection>> OpenTenantDatabase(const std::string& path);
+  Result<void> WriteManifest(const Tenant& tenant, const std::filesystem::path& dir) const;
+
+  const std::filesystem::path data_dir_;
+  std::shared_ptr<DatabaseHandle> shared_;
+  HandleCache handles_;
+};
+
+}  // namespace tenancy::sqlite

@@ -1,0 +1,101 @@
+#include "tenancy/store.hpp"
+
+#include "storage/sqlite/sqlite_store.hpp"
+#include "tenancy/context.hpp"
+#include "tenancy/transaction.hpp"
+
+namespace tenancy {
+namespace {
+
+Result<void> ValidateSchema(const Schema& schema) {
+  int last = 0;
+  for (const auto& m : schema.migrations) {
+    if (m.version <= last)
+      return Fail(Errc::kInvalidArgument,
+                  "migration versions must be positive and strictly increasing (at " +
+                      std::to_string(m.version) + ")");
+    if (m.sql.empty())
+      return Fail(Errc::kInvalidArgument, "migration " + std::to_string(m.version) + " has no SQL");
+    last = m.version;
+  }
+  return {};
+}
+
+struct CollectRows final : detail::RowSink {
+  std::vector<RawRow> rows;
+  bool OnRow(const RowView& r) override {
+    RawRow row;
+    row.reserve(static_cast<std::size_t>(r.size()));
+    for (int i = 0; i < r.size(); ++i) row.push_back(r.Get(i));
+    rows.push_back(std::move(row));
+    return true;
+  }
+};
+
+}  // namespace
+
+namespace detail {
+Connection::~Connection() = default;
+}  // namespace detail
+
+Store::~Store() = default;
+
+Result<std::unique_ptr<Store>> Store::Open(std::string_view url, Schema schema,
+                                           StoreOptions options) {
+  if (auto r = ValidateSchema(schema); !r) return r.error();
+  std::string_view path;
+  if (url.starts_with("sqlite://")) {
+    path = url.substr(9);
+  } else if (url.starts_with("sqlite:")) {
+    path = url.substr(7);
+  } else if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+    return Fail(Errc::kUnimplemented, "this build has no PostgreSQL backend");
+  } else {
+    return Fail(Errc::kInvalidArgument, "store URL must start with sqlite: or postgres://");
+  }
+  if (path.empty()) return Fail(Errc::kInvalidArgument, "store URL names no path");
+  return sqlite::SqliteStore::Open(std::filesystem::path(path), std::move(schema), options);
+}
+
+Result<void> Store::Transact(const TenantContext& ctx,
+                             const std::function<Result<void>(Transaction&)>& work) {
+  auto lease = Acquire(ctx.tenant());
+  if (!lease) return lease.error();
+  detail::Connection& conn = **lease;
+  if (conn.InTransaction()) return Fail(Errc::kInternal, "connection already in a transaction");
+  if (auto r = conn.Begin(); !r) return r;
+  Transaction tx(ctx, conn);
+  Result<void> outcome;
+  try {
+    outcome = work(tx);
+  } catch (...) {
+    (void)conn.Rollback();
+    throw;
+  }
+  if (!outcome) {
+    (void)conn.Rollback();
+    return outcome;
+  }
+  if (auto r = conn.Commit(); !r) {
+    (void)conn.Rollback();
+    return r;
+  }
+  return {};
+}
+
+Result<std::vector<RawRow>> Transaction::Query(std::string_view sql, std::span<const Param> params) {
+  if (!MentionsTenantParameter(sql))
+    return Fail(Errc::kInvalidArgument, "raw SQL must bind the :tenant_id parameter");
+  CollectRows sink;
+  auto r = conn_.RunRaw(sql, params, detail::RawScope{ctx_.tenant_id().str()}, &sink);
+  if (!r) return r.error();
+  return std::move(sink.rows);
+}
+
+Result<std::int64_t> Transaction::Execute(std::string_view sql, std::span<const Param> params) {
+  if (!MentionsTenantParameter(sql))
+    return Fail(Errc::kInvalidArgument, "raw SQL must bind the :tenant_id parameter");
+  return conn_.RunRaw(sql, params, detail::RawScope{ctx_.tenant_id().str()}, nullptr);
+}
+
+}  // namespace tenancy

@@ -1,0 +1,122 @@
+// A small fleet schema and a store + directory built on a temp directory,
+// shared by the storage and isolation tests.
+#pragma once
+
+#include "support/catch_tenancy.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "support/temp_dir.hpp"
+#include "tenancy/directory.hpp"
+#include "tenancy/repository.hpp"
+#include "tenancy/store.hpp"
+
+namespace tenancy::testing {
+
+struct Vehicle {
+  std::string id;
+  std::string plate;
+  std::int64_t seats = 0;
+  std::optional<std::string> note;
+  std::string tenant_id;  // mirrored by the library
+  bool operator==(const Vehicle&) const = default;
+};
+
+struct Trip {  // composite key: (driver, seq)
+  std::string driver;
+  std::int64_t seq = 0;
+  double km = 0;
+  Blob payload;
+  bool operator==(const Trip&) const = default;
+};
+
+inline const Entity<Vehicle>& Vehicles() {
+  static const Entity<Vehicle> e = Entity<Vehicle>("vehicles")
+                                       .Key("id", &Vehicle::id)
+                                       .Column("plate", &Vehicle::plate, {.max_bytes = 64})
+                                       .Column("seats", &Vehicle::seats)
+                                       .Column("note", &Vehicle::note)
+                                       .TenantColumn(&Vehicle::tenant_id);
+  return e;
+}
+
+inline const Entity<Trip>& Trips() {
+  static const Entity<Trip> e = Entity<Trip>("trips")
+                                    .Key("driver", &Trip::driver)
+                                    .Key("seq", &Trip::seq)
+                                    .Column("km", &Trip::km)
+                                    .Column("payload", &Trip::payload);
+  return e;
+}
+
+inline Schema FleetSchema() {
+  Schema s;
+  s.migrations.push_back({1, "create vehicles",
+                          "CREATE TABLE vehicles (tenant_id TEXT NOT NULL, id TEXT NOT NULL, "
+                          "plate TEXT NOT NULL, seats INTEGER NOT NULL, note TEXT, "
+                          "PRIMARY KEY (tenant_id, id));"});
+  s.migrations.push_back({2, "create trips",
+                          "CREATE TABLE trips (tenant_id TEXT NOT NULL, driver TEXT NOT NULL, "
+                          "seq INTEGER NOT NULL, km REAL NOT NULL, payload BLOB NOT NULL, "
+                          "PRIMARY KEY (tenant_id, driver, seq));"});
+  return s;
+}
+
+// A store and directory under a fresh temp directory. Reopen() simulates a
+// process restart.
+class FleetWorld {
+ public:
+  explicit FleetWorld(StoreOptions options = {}) : options_(options) { Reopen(); }
+
+  void Reopen() {
+    directory_.reset();
+    store_.reset();
+    auto store = Store::Open("sqlite://" + (dir_.path() / "data").string(), FleetSchema(), options_);
+    REQUIRE(store);
+    store_ = std::move(*store);
+    DirectoryOptions o;
+    o.path = (dir_.path() / "data" / "control.db").string();
+    auto directory = Directory::Open(o, *store_);
+    REQUIRE(directory);
+    directory_ = std::move(*directory);
+  }
+
+  Tenant Provision(const std::string& slug, IsolationModel model) {
+    ProvisionRequest req;
+    req.slug = slug;
+    req.model = model;
+    auto r = directory_->Provision(req);
+    REQUIRE(r);
+    return r->tenant;
+  }
+
+  TenantContext Context(const Tenant& t, std::string request_id = "req-test") {
+    auto ctx = directory_->MintContext(t.id, Principal{"tester", PrincipalKind::kService}, {},
+                                       std::move(request_id));
+    REQUIRE(ctx);
+    return *ctx;
+  }
+
+  Store& store() { return *store_; }
+  Directory& directory() { return *directory_; }
+  const TempDir& dir() const { return dir_; }
+
+ private:
+  TempDir dir_;
+  StoreOptions options_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Directory> directory_;
+};
+
+inline const char* ModelName(IsolationModel m) {
+  switch (m) {
+    case IsolationModel::kShared: return "shared";
+    case IsolationModel::kDatabase: return "database";
+    case IsolationModel::kDedicated: return "dedicated";
+  }
+  return "?";
+}
+
+}  // namespace tenancy::testing
