@@ -33,7 +33,7 @@ enum class PrincipalKind : std::uint8_t {
 };
 
 struct Principal {
-  std::string id;  // stable id within its kind, e.g. a user id or key id
+  std::string id{};  // stable id within its kind, e.g. a user id or key id
   PrincipalKind kind = PrincipalKind::kUser;
 };
 
@@ -50,11 +50,11 @@ class ContextKey {
 class TENANCY_EXPORT TenantContext {
  public:
   struct Parts {
-    std::shared_ptr<const Tenant> tenant;  // REQUIRES: non-null
-    Principal principal;
-    std::vector<std::string> roles;
-    std::string request_id;
-    std::string trace_id;  // W3C trace id (32 hex) or empty
+    std::shared_ptr<const Tenant> tenant{};  // REQUIRES: non-null
+    Principal principal{};
+    std::vector<std::string> roles{};
+    std::string request_id{};
+    std::string trace_id{};  // W3C trace id (32 hex) or empty
   };
   TenantContext(detail::ContextKey, Parts parts);
 

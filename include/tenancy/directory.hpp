@@ -49,48 +49,48 @@ struct TierPolicy {
 
 struct DirectoryOptions {
   // The control-plane database file; created on first use.
-  std::string path;
-  TierPolicy tiers;
+  std::string path{};
+  TierPolicy tiers{};
   // Parent directory of default dedicated placements; empty: a "dedicated"
   // directory beside `path`.
-  std::string dedicated_root;
+  std::string dedicated_root{};
   // Source of timestamps. Never null; must outlive the directory.
   Clock* clock = &SystemClock();
 };
 
 struct ProvisionRequest {
-  std::string slug;          // REQUIRES a DNS label; the idempotency key
-  std::string display_name;  // empty: the slug
-  std::string tier;          // empty: TierPolicy::default_tier
-  std::optional<IsolationModel> model;  // empty: by tier
-  std::string placement;     // dedicated only; empty: <dedicated_root>/<id>
-  std::optional<std::string> custom_domain;
+  std::string slug{};          // REQUIRES a DNS label; the idempotency key
+  std::string display_name{};  // empty: the slug
+  std::string tier{};          // empty: TierPolicy::default_tier
+  std::optional<IsolationModel> model{};  // empty: by tier
+  std::string placement{};     // dedicated only; empty: <dedicated_root>/<id>
+  std::optional<std::string> custom_domain{};
 };
 
 struct ProvisionResult {
-  Tenant tenant;
+  Tenant tenant{};
   bool created = false;  // false when the slug already named this tenant
 };
 
 struct TenantUpdate {
-  std::optional<std::string> display_name;
-  std::optional<std::string> tier;  // does not move data between models
+  std::optional<std::string> display_name{};
+  std::optional<std::string> tier{};  // does not move data between models
   // Set to std::optional<std::string>{} to clear the domain.
-  std::optional<std::optional<std::string>> custom_domain;
+  std::optional<std::optional<std::string>> custom_domain{};
 };
 
 struct TenantFilter {
-  std::optional<TenantState> state;
-  std::optional<std::string> tier;
-  std::optional<IsolationModel> model;
+  std::optional<TenantState> state{};
+  std::optional<std::string> tier{};
+  std::optional<IsolationModel> model{};
   bool include_deleted = false;
   std::size_t limit = 100;  // 1..1000
-  std::string after;        // next_cursor of the previous page
+  std::string after{};        // next_cursor of the previous page
 };
 
 struct TenantPage {
-  std::vector<Tenant> items;  // ordered by id
-  std::string next_cursor;    // empty at the end
+  std::vector<Tenant> items{};  // ordered by id
+  std::string next_cursor{};    // empty at the end
 };
 
 class TENANCY_EXPORT Directory {
@@ -141,8 +141,8 @@ class TENANCY_EXPORT Directory {
   // The lifecycle history of a tenant, oldest first.
   struct Transition {
     TenantState from, to;
-    std::string reason;
-    TimePoint at;
+    std::string reason{};
+    TimePoint at{};
   };
   Result<std::vector<Transition>> History(const TenantId& id) const;
 

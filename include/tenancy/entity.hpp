@@ -43,7 +43,7 @@ struct ColumnOptions {
 };
 
 struct ColumnSpec {
-  std::string name;
+  std::string name{};
   ColumnType type = ColumnType::kText;
   bool nullable = false;
   std::size_t max_bytes = 0;
@@ -51,8 +51,8 @@ struct ColumnSpec {
 
 // The type-independent part of a descriptor, shared with the engines.
 struct EntitySchema {
-  std::string table;
-  std::vector<ColumnSpec> columns;  // key columns first
+  std::string table{};
+  std::vector<ColumnSpec> columns{};  // key columns first
   std::size_t key_count = 0;
 
   // Index of `name` in `columns`, or -1.

@@ -48,22 +48,22 @@ enum class FilterOp : std::uint8_t { kEq, kNe, kLt, kLe, kGt, kGe };
 
 // `column op value`, where column is one of the entity's columns.
 struct Filter {
-  std::string column;
+  std::string column{};
   FilterOp op = FilterOp::kEq;
-  Value value;
+  Value value{};
 };
 
 struct ListQuery {
-  std::vector<Filter> filters;  // all must hold (AND)
+  std::vector<Filter> filters{};  // all must hold (AND)
   std::size_t limit = 50;       // 1..1000
-  std::string after;            // a Page::next_cursor from the same query; empty: start
+  std::string after{};            // a Page::next_cursor from the same query; empty: start
 };
 
 // One page of a keyset-paged list, ordered by primary key.
 template <class T>
 struct Page {
-  std::vector<T> items;
-  std::string next_cursor;  // empty when there is nothing after this page
+  std::vector<T> items{};
+  std::string next_cursor{};  // empty when there is nothing after this page
 };
 
 // Where an operation runs: alone for a context, or inside a transaction.
@@ -133,7 +133,7 @@ class ReadInto final : public RowSink {
     entity_.SetTenant(item, ctx_.tenant_id().str());
     return true;
   }
-  std::vector<T> items;
+  std::vector<T> items{};
 
  private:
   const Entity<T>& entity_;

@@ -47,14 +47,14 @@ class Transaction;
 // comes first in the primary key; a migration that breaks the rule fails.
 struct Migration {
   int version = 0;   // > 0, strictly increasing within a Schema
-  std::string name;  // for reports, e.g. "create vehicles"
-  std::string sql;
+  std::string name{};  // for reports, e.g. "create vehicles"
+  std::string sql{};
 };
 
 // The ordered migrations of an application. REQUIRES (checked by
 // Store::Open): versions strictly increasing and positive, SQL non-empty.
 struct Schema {
-  std::vector<Migration> migrations;
+  std::vector<Migration> migrations{};
   int latest_version() const noexcept {
     return migrations.empty() ? 0 : migrations.back().version;
   }
@@ -76,12 +76,12 @@ struct StoreOptions {
 // What a migration pass did, tenant by tenant.
 struct MigrationReport {
   struct Entry {
-    TenantId tenant;  // empty for the shared database
+    TenantId tenant{};  // empty for the shared database
     int from_version = 0;
     int to_version = 0;     // the version the namespace is at now
-    std::optional<Error> error;  // set when a migration failed (tenant left at to_version)
+    std::optional<Error> error{};  // set when a migration failed (tenant left at to_version)
   };
-  std::vector<Entry> entries;
+  std::vector<Entry> entries{};
 
   bool ok() const noexcept {
     for (const auto& e : entries)

@@ -81,17 +81,17 @@ TENANCY_EXPORT bool IsValidDomain(std::string_view domain) noexcept;
 inline constexpr std::size_t kMaxDisplayNameBytes = 200;
 
 struct Tenant {
-  TenantId id;
-  std::string slug;          // unique among live tenants; a DNS label
-  std::string display_name;  // UTF-8, at most kMaxDisplayNameBytes
-  std::string tier;          // plan tier, e.g. "free", "standard", "enterprise"
+  TenantId id{};
+  std::string slug{};          // unique among live tenants; a DNS label
+  std::string display_name{};  // UTF-8, at most kMaxDisplayNameBytes
+  std::string tier{};          // plan tier, e.g. "free", "standard", "enterprise"
   IsolationModel model = IsolationModel::kShared;
   TenantState state = TenantState::kProvisioning;
   // Where the tenant's data lives. Empty for the shared and database models
   // (the store decides); for `kDedicated`, the data directory (SQLite) or
   // connection string (PostgreSQL) the tenant is pinned to.
-  std::string placement;
-  std::optional<std::string> custom_domain;  // e.g. "rides.acme.example"
+  std::string placement{};
+  std::optional<std::string> custom_domain{};  // e.g. "rides.acme.example"
   TimePoint created_at{};
   TimePoint updated_at{};
   std::int64_t revision = 0;  // bumped by every change; for optimistic checks

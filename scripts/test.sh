@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds tenancy and runs the whole test suite: the dev preset (warnings as
+# errors, unit + isolation + install-consumer + benchmark smoke tests), then
+# the asan preset (AddressSanitizer + UBSan). Fails on any failure.
+# Set TENANCY_SKIP_ASAN=1 to skip the sanitizer pass locally.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh test
+
+jobs="$(nproc)"
+echo "== dev: configure, build, test" >&2
+cmake --preset dev >/dev/null
+cmake --build --preset dev -j "$jobs"
+ctest --preset dev
+
+if [[ "${TENANCY_SKIP_ASAN:-0}" != "1" ]]; then
+  echo "== asan: configure, build, test" >&2
+  cmake --preset asan >/dev/null
+  cmake --build --preset asan -j "$jobs"
+  ctest --preset asan
+fi

@@ -1,0 +1,33 @@
+// tenancyctl's commands. Each takes the parsed arguments (after the command
+// word) and returns the process exit code; errors are printed to stderr.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "args.hpp"
+#include "tenancy/directory.hpp"
+#include "tenancy/store.hpp"
+
+namespace tenancyctl {
+
+// The store and directory under one data directory.
+struct Platform {
+  std::unique_ptr<tenancy::Store> store;
+  std::unique_ptr<tenancy::Directory> directory;
+};
+
+tenancy::Result<Platform> OpenPlatform(const std::string& data_dir);
+
+int Fail(const tenancy::Error& e);
+
+int CmdProvision(Platform& p, const Args& args);
+int CmdList(Platform& p, const Args& args);
+int CmdShow(Platform& p, const Args& args);
+int CmdSetState(Platform& p, const Args& args, tenancy::TenantState to);
+int CmdOffboard(Platform& p, const Args& args);
+int CmdHistory(Platform& p, const Args& args);
+int CmdMigrate(Platform& p, const Args& args);
+int CmdDemo(Platform& p, const Args& args);
+
+}  // namespace tenancyctl

@@ -1,0 +1,57 @@
+// tenancyctl — operate a tenancy data directory from the command line.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "commands.hpp"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: tenancyctl [--data DIR] COMMAND [ARGS]
+
+Operates the tenants of a tenancy data directory (default ./data).
+
+commands:
+  demo                               provision a demo tenant in each model and list them
+  provision SLUG [--tier T] [--model shared|database|dedicated]
+                 [--name NAME] [--domain HOST] [--placement DIR]
+  list [--state S] [--tier T] [--model M] [--all]
+  show TENANT                        TENANT is a slug or an id
+  suspend|resume|quarantine TENANT [--reason TEXT]
+  offboard TENANT [--reason TEXT]    remove the tenant's data for good
+  history TENANT                     lifecycle transitions
+  migrate                            bring every tenant's schema up to date
+
+Add --json for machine-readable output.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace tenancyctl;
+  auto args = ParseArgs(argc, argv, 1, {"json", "all", "help"});
+  if (!args) return Fail(args.error());
+  if (args->Flag("help") || args->positional.empty()) {
+    std::fputs(kUsage, args->Flag("help") ? stdout : stderr);
+    return args->Flag("help") ? 0 : 2;
+  }
+  const std::string command = args->positional.front();
+  args->positional.erase(args->positional.begin());
+  const std::string data = args->Option("data").value_or("./data");
+
+  auto platform = OpenPlatform(data);
+  if (!platform) return Fail(platform.error());
+  Platform& p = *platform;
+  if (command == "demo") return CmdDemo(p, *args);
+  if (command == "provision") return CmdProvision(p, *args);
+  if (command == "list") return CmdList(p, *args);
+  if (command == "show") return CmdShow(p, *args);
+  if (command == "suspend") return CmdSetState(p, *args, tenancy::TenantState::kSuspended);
+  if (command == "resume") return CmdSetState(p, *args, tenancy::TenantState::kActive);
+  if (command == "quarantine") return CmdSetState(p, *args, tenancy::TenantState::kQuarantined);
+  if (command == "offboard") return CmdOffboard(p, *args);
+  if (command == "history") return CmdHistory(p, *args);
+  if (command == "migrate") return CmdMigrate(p, *args);
+  std::fprintf(stderr, "tenancyctl: unknown command '%s'\n\n%s", command.c_str(), kUsage);
+  return 2;
+}
