@@ -485,17 +485,20 @@ void BM_Directory_Provision_Baseline(benchmark::State& state, IsolationModel mod
 using benchmark::kMicrosecond;
 using benchmark::kMillisecond;
 
+// Reads run before the batch inserts, so they see tables of the documented
+// size (the inserts grow the shared table and the baseline file).
+
 BENCHMARK_CAPTURE(BM_Repo_PointGet, shared, IsolationModel::kShared)->UseRealTime()->Unit(kMicrosecond);
 BENCHMARK_CAPTURE(BM_Repo_PointGet, database, IsolationModel::kDatabase)->UseRealTime()->Unit(kMicrosecond);
 BENCHMARK(BM_Repo_PointGet_Baseline)->UseRealTime()->Unit(kMicrosecond);
 
-BENCHMARK_CAPTURE(BM_Repo_BatchInsert1000, shared, IsolationModel::kShared)->UseRealTime()->Unit(kMillisecond);
-BENCHMARK_CAPTURE(BM_Repo_BatchInsert1000, database, IsolationModel::kDatabase)->UseRealTime()->Unit(kMillisecond);
-BENCHMARK(BM_Repo_BatchInsert1000_Baseline)->UseRealTime()->Unit(kMillisecond);
-
 BENCHMARK_CAPTURE(BM_Repo_PageList, shared, IsolationModel::kShared)->UseRealTime()->Unit(kMicrosecond);
 BENCHMARK_CAPTURE(BM_Repo_PageList, database, IsolationModel::kDatabase)->UseRealTime()->Unit(kMicrosecond);
 BENCHMARK(BM_Repo_PageList_Baseline)->UseRealTime()->Unit(kMicrosecond);
+
+BENCHMARK_CAPTURE(BM_Repo_BatchInsert1000, shared, IsolationModel::kShared)->UseRealTime()->Unit(kMillisecond);
+BENCHMARK_CAPTURE(BM_Repo_BatchInsert1000, database, IsolationModel::kDatabase)->UseRealTime()->Unit(kMillisecond);
+BENCHMARK(BM_Repo_BatchInsert1000_Baseline)->UseRealTime()->Unit(kMillisecond);
 
 BENCHMARK(BM_Store_LruOpenChurn)->UseRealTime()->Unit(kMicrosecond);
 BENCHMARK(BM_Store_LruOpenChurn_Baseline)->UseRealTime()->Unit(kMicrosecond);
