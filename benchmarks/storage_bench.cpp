@@ -28,6 +28,10 @@
 namespace tenancy::bench {
 namespace {
 
+// Functions registered through BENCHMARK_CAPTURE are [[gnu::noinline]] so
+// that profilers (callgrind --toggle-collect) see them as frames of their
+// own rather than folded into the capture lambdas.
+
 constexpr std::int64_t kBatch = 1000;
 constexpr std::size_t kPageSize = 50;
 
@@ -105,7 +109,7 @@ class RepoWorld {
 
 // ---------------------------------------------------------------- PointGet
 
-void BM_Repo_PointGet(benchmark::State& state, IsolationModel model) {
+[[gnu::noinline]] void BM_Repo_PointGet(benchmark::State& state, IsolationModel model) {
   auto& w = RepoWorld::Get();
   const TenantContext& ctx = w.For(model).read_ctx;
   const auto& keys = w.keys;
@@ -150,7 +154,7 @@ std::uint64_t& NextBatchKey(int series) {
   return next[static_cast<std::size_t>(series)];
 }
 
-void BM_Repo_BatchInsert1000(benchmark::State& state, IsolationModel model) {
+[[gnu::noinline]] void BM_Repo_BatchInsert1000(benchmark::State& state, IsolationModel model) {
   auto& w = RepoWorld::Get();
   const TenantContext& ctx = w.For(model).write_ctx;
   struct Work {
@@ -210,7 +214,7 @@ void BM_Repo_BatchInsert1000_Baseline(benchmark::State& state) {
 // ----------------------------------------------------------------- PageList
 
 // Walks the read tenant page by page (keyset paging), wrapping at the end.
-void BM_Repo_PageList(benchmark::State& state, IsolationModel model) {
+[[gnu::noinline]] void BM_Repo_PageList(benchmark::State& state, IsolationModel model) {
   auto& w = RepoWorld::Get();
   const TenantContext& ctx = w.For(model).read_ctx;
   ListQuery query;
@@ -418,7 +422,7 @@ class ProvisionWorld {
   }
 };
 
-void BM_Directory_Provision(benchmark::State& state, IsolationModel model) {
+[[gnu::noinline]] void BM_Directory_Provision(benchmark::State& state, IsolationModel model) {
   auto& w = ProvisionWorld::Get();
   ProvisionRequest req;
   req.model = model;
@@ -436,7 +440,7 @@ void BM_Directory_Provision(benchmark::State& state, IsolationModel model) {
   state.SetItemsProcessed(state.iterations());
 }
 
-void BM_Directory_Provision_Baseline(benchmark::State& state, IsolationModel model) {
+[[gnu::noinline]] void BM_Directory_Provision_Baseline(benchmark::State& state, IsolationModel model) {
   auto& w = ProvisionWorld::Get();
   RawStmt ins = w.raw.Prepare(
       "INSERT INTO tenants (id, slug, display_name, tier, model, state, placement, custom_domain, "

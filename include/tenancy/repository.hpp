@@ -29,6 +29,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -123,6 +124,24 @@ inline Param KeyParam(I v) noexcept {
   return static_cast<std::int64_t>(v);
 }
 
+// Reads the single row of a point lookup, without allocating a container.
+template <class T>
+class ReadOne final : public RowSink {
+ public:
+  ReadOne(const Entity<T>& entity, const TenantContext& ctx) : entity_(entity), ctx_(ctx) {}
+  bool OnRow(const RowView& row) override {
+    T& out = item.emplace();
+    entity_.Read(row, 0, out);
+    entity_.SetTenant(out, ctx_.tenant_id().str());
+    return false;
+  }
+  std::optional<T> item;
+
+ private:
+  const Entity<T>& entity_;
+  const TenantContext& ctx_;
+};
+
 template <class T>
 class ReadInto final : public RowSink {
  public:
@@ -153,11 +172,11 @@ class Repository {
   template <class... K>
   Result<T> Get(Scope scope, const K&... key) const {
     const Param keys[] = {detail::KeyParam(key)...};
-    detail::ReadInto<T> sink(entity_, scope.context());
+    detail::ReadOne<T> sink(entity_, scope.context());
     auto found = core_.Get(scope, keys, sink);
     if (!found) return found.error();
     if (!*found) return Fail(Errc::kNotFound, "no " + core_.schema().table + " with that key");
-    return std::move(sink.items.front());
+    return std::move(*sink.item);
   }
 
   Result<void> Insert(Scope scope, const T& item) const { return Write(scope, item, &Core::Insert); }

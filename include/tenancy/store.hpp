@@ -40,6 +40,9 @@ namespace tenancy {
 
 class TenantContext;
 class Transaction;
+namespace detail {
+class RepositoryCore;
+}  // namespace detail
 
 // One schema step, applied to every tenant namespace in version order, each
 // in its own transaction. The SQL is a script of one or more statements.
@@ -129,7 +132,10 @@ class TENANCY_EXPORT Store {
   Result<void> Transact(const TenantContext& ctx,
                         const std::function<Result<void>(Transaction&)>& work);
 
-  // -- for repositories and engines --
+ protected:
+  // Only repositories and transactions reach connections: handing one to
+  // application code would bypass the tenant predicate and raw-SQL checks.
+  friend class detail::RepositoryCore;
 
   // A connection bound to the tenant's namespace. Errors: kTenantUnknown when
   // the namespace does not exist (never provisioned, or offboarded).
@@ -137,7 +143,6 @@ class TENANCY_EXPORT Store {
   // The engine's spelling of a table name in library-written SQL.
   virtual std::string QualifiedTable(std::string_view table) const = 0;
 
- protected:
   Store(Schema schema, StoreOptions options)
       : schema_(std::move(schema)), options_(options) {}
 

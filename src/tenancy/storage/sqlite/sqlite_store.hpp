@@ -26,12 +26,14 @@ class SqliteStore final : public Store {
   Result<void> DropNamespace(const Tenant& tenant) override;
   Result<int> SchemaVersion(const Tenant& tenant) override;
   MigrationReport MigrateTenants(std::span<const Tenant> tenants) override;
-  Result<detail::Lease> Acquire(const Tenant& tenant) override;
-  std::string QualifiedTable(std::string_view table) const override;
 
   // The database file of a database-model or dedicated tenant.
   Result<std::filesystem::path> DatabasePath(const Tenant& tenant) const;
   std::size_t open_databases() const { return handles_.size(); }
+
+ protected:
+  Result<detail::Lease> Acquire(const Tenant& tenant) override;
+  std::string QualifiedTable(std::string_view table) const override;
 
  private:
   SqliteStore(std::filesystem::path data_dir, Schema schema, StoreOptions options);
