@@ -4,3 +4,6 @@ find_package(SQLite3 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(sodium REQUIRED IMPORTED_TARGET GLOBAL libsodium)
 find_package(Threads REQUIRED)
+if(TENANCY_BUILD_POSTGRES)
+  find_package(PostgreSQL REQUIRED)  # libpq from Debian's libpq-dev
+endif()

@@ -38,5 +38,9 @@ install(FILES
 # installed anywhere (cmake --install --prefix) and still be found.
 file(RELATIVE_PATH TENANCY_PC_TO_PREFIX "/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/")
 string(REGEX REPLACE "/$" "" TENANCY_PC_TO_PREFIX "${TENANCY_PC_TO_PREFIX}")
+set(TENANCY_PC_LIBPQ "")
+if(TENANCY_BUILD_POSTGRES)
+  set(TENANCY_PC_LIBPQ " libpq")
+endif()
 configure_file("${PROJECT_SOURCE_DIR}/cmake/tenancy.pc.in" "${PROJECT_BINARY_DIR}/tenancy.pc" @ONLY)
 install(FILES "${PROJECT_BINARY_DIR}/tenancy.pc" DESTINATION "${CMAKE_INSTALL_LIBDIR}/pkgconfig")

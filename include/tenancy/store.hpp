@@ -52,6 +52,13 @@ struct Migration {
   int version = 0;   // > 0, strictly increasing within a Schema
   std::string name{};  // for reports, e.g. "create vehicles"
   std::string sql{};
+  // The PostgreSQL spelling, where it differs (BYTEA for BLOB, DOUBLE
+  // PRECISION for REAL, ...). Empty: `sql` is used on PostgreSQL as well.
+  std::string postgres_sql{};
+
+  const std::string& SqlFor(std::string_view engine) const noexcept {
+    return engine == "postgres" && !postgres_sql.empty() ? postgres_sql : sql;
+  }
 };
 
 // The ordered migrations of an application. REQUIRES (checked by
@@ -74,6 +81,16 @@ struct StoreOptions {
   std::size_t max_field_bytes = std::size_t{1} << 20;
   // Prepared statements cached per connection. Default 128.
   std::size_t statement_cache_size = 128;
+
+  // -- PostgreSQL --
+  // The role that owns schemas and runs migrations (DDL), as a connection
+  // URL. Empty: the store URL's role does both, which RLS only tolerates
+  // when that role neither owns the tables nor bypasses RLS (it will not be
+  // able to migrate). The store URL's role serves requests and must not
+  // bypass RLS; Store::Open refuses one that does.
+  std::string admin_url{};
+  // Most connections open to one PostgreSQL server at a time. Default 16.
+  std::size_t max_connections = 16;
 };
 
 // What a migration pass did, tenant by tenant.

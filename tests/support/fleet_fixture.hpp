@@ -6,8 +6,11 @@
 
 #include <memory>
 #include <optional>
+#include <string_view>
+#include <filesystem>
 #include <string>
 
+#include "support/pg_env.hpp"
 #include "support/temp_dir.hpp"
 #include "tenancy/directory.hpp"
 #include "tenancy/repository.hpp"
@@ -60,20 +63,45 @@ inline Schema FleetSchema() {
   s.migrations.push_back({2, "create trips",
                           "CREATE TABLE trips (tenant_id TEXT NOT NULL, driver TEXT NOT NULL, "
                           "seq INTEGER NOT NULL, km REAL NOT NULL, payload BLOB NOT NULL, "
+                          "PRIMARY KEY (tenant_id, driver, seq));",
+                          "CREATE TABLE trips (tenant_id TEXT NOT NULL, driver TEXT NOT NULL, "
+                          "seq BIGINT NOT NULL, km DOUBLE PRECISION NOT NULL, payload BYTEA NOT NULL, "
                           "PRIMARY KEY (tenant_id, driver, seq));"});
   return s;
 }
+
+// The engine the suite runs on: the same sources are compiled once per
+// engine (TENANCY_TEST_ENGINE), so every test runs unchanged on each.
+#ifndef TENANCY_TEST_ENGINE
+#define TENANCY_TEST_ENGINE "sqlite"
+#endif
+inline bool OnPostgres() { return std::string_view(TENANCY_TEST_ENGINE) == "postgres"; }
 
 // A store and directory under a fresh temp directory. Reopen() simulates a
 // process restart.
 class FleetWorld {
  public:
-  explicit FleetWorld(StoreOptions options = {}) : options_(options) { Reopen(); }
+  explicit FleetWorld(StoreOptions options = {}, Schema schema = FleetSchema())
+      : options_(options), schema_(std::move(schema)) {
+    if (OnPostgres()) {
+      pg_ = std::make_unique<PgDatabase>("TENANCY_TEST_PG_HOSTPORT");
+      pg2_ = std::make_unique<PgDatabase>("TENANCY_TEST_PG2_HOSTPORT");
+      options_.admin_url = pg_->AdminUrl();
+    }
+    Reopen();
+  }
 
-  void Reopen() {
+  // The store URL: a data directory, or this test's own PostgreSQL database.
+  std::string StoreUrl() const {
+    return OnPostgres() ? pg_->Url() : "sqlite://" + (dir_.path() / "data").string();
+  }
+
+  void Reopen(std::optional<Schema> schema = std::nullopt) {
     directory_.reset();
     store_.reset();
-    auto store = Store::Open("sqlite://" + (dir_.path() / "data").string(), FleetSchema(), options_);
+    if (schema) schema_ = std::move(*schema);
+    std::filesystem::create_directories(dir_.path() / "data");
+    auto store = Store::Open(StoreUrl(), schema_, options_);
     REQUIRE(store);
     store_ = std::move(*store);
     DirectoryOptions o;
@@ -87,6 +115,8 @@ class FleetWorld {
     ProvisionRequest req;
     req.slug = slug;
     req.model = model;
+    // On PostgreSQL a dedicated tenant lives on the second cluster.
+    if (OnPostgres() && model == IsolationModel::kDedicated) req.placement = pg2_->Url();
     auto r = directory_->Provision(req);
     REQUIRE(r);
     return r->tenant;
@@ -102,10 +132,14 @@ class FleetWorld {
   Store& store() { return *store_; }
   Directory& directory() { return *directory_; }
   const TempDir& dir() const { return dir_; }
+  PgDatabase* pg() const { return pg_.get(); }
+  PgDatabase* pg2() const { return pg2_.get(); }
 
  private:
   TempDir dir_;
   StoreOptions options_;
+  Schema schema_;
+  std::unique_ptr<PgDatabase> pg_, pg2_;  // on PostgreSQL: this test's databases
   std::unique_ptr<Store> store_;
   std::unique_ptr<Directory> directory_;
 };

@@ -1,6 +1,9 @@
 #include "tenancy/store.hpp"
 
 #include "storage/sqlite/sqlite_store.hpp"
+#if TENANCY_HAVE_POSTGRES
+#include "storage/postgres/pg_store.hpp"
+#endif
 #include "tenancy/context.hpp"
 #include "tenancy/transaction.hpp"
 
@@ -49,7 +52,11 @@ Result<std::unique_ptr<Store>> Store::Open(std::string_view url, Schema schema,
   } else if (url.starts_with("sqlite:")) {
     path = url.substr(7);
   } else if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+#if TENANCY_HAVE_POSTGRES
+    return pg::PgStore::Open(std::string(url), std::move(schema), std::move(options));
+#else
     return Fail(Errc::kUnimplemented, "this build has no PostgreSQL backend");
+#endif
   } else {
     return Fail(Errc::kInvalidArgument, "store URL must start with sqlite: or postgres://");
   }

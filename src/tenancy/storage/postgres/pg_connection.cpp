@@ -1,0 +1,525 @@
+#include "storage/postgres/pg_connection.hpp"
+
+#include <boost/container/small_vector.hpp>
+
+#include <array>
+#include <bit>
+#include <charconv>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "storage/sql_text.hpp"
+#include "tenancy/transaction.hpp"
+
+namespace tenancy::pg {
+namespace {
+
+// Type OIDs from PostgreSQL's pg_type.dat (stable across versions).
+constexpr Oid kBool = 16, kBytea = 17, kInt8 = 20, kInt2 = 21, kInt4 = 23, kText = 25,
+              kFloat4 = 700, kFloat8 = 701, kNumeric = 1700;
+
+std::uint64_t LoadBig(const char* p, int bytes) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+void StoreBig(std::uint64_t v, char* out) {
+  for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<char>(v & 0xff);
+}
+
+// One row of a PGresult, in binary (library SQL) or text (raw SQL) format.
+class PgRow final : public RowView {
+ public:
+  PgRow(const PGresult* r, bool binary) : r_(r), binary_(binary) {}
+  void At(int row) noexcept { row_ = row; }
+
+  int size() const noexcept override { return PQnfields(r_); }
+  bool IsNull(int i) const noexcept override { return PQgetisnull(r_, row_, i) != 0; }
+  std::int64_t Int(int i) const noexcept override {
+    const char* p = PQgetvalue(r_, row_, i);
+    const int n = PQgetlength(r_, row_, i);
+    if (!binary_) {
+      std::int64_t v = 0;
+      if (PQftype(r_, i) == kBool) return *p == 't' ? 1 : 0;
+      auto res = std::from_chars(p, p + n, v);
+      if (res.ec != std::errc()) return static_cast<std::int64_t>(Real(i));
+      return v;
+    }
+    switch (PQftype(r_, i)) {
+      case kInt8: return static_cast<std::int64_t>(LoadBig(p, 8));
+      case kInt4: return static_cast<std::int32_t>(LoadBig(p, 4));
+      case kInt2: return static_cast<std::int16_t>(LoadBig(p, 2));
+      case kBool: return n > 0 && p[0] != 0;
+      case kFloat8:
+      case kFloat4: return static_cast<std::int64_t>(Real(i));
+      default: return 0;
+    }
+  }
+  double Real(int i) const noexcept override {
+    const char* p = PQgetvalue(r_, row_, i);
+    if (!binary_) return std::strtod(p, nullptr);
+    switch (PQftype(r_, i)) {
+      case kFloat8: return std::bit_cast<double>(LoadBig(p, 8));
+      case kFloat4: return std::bit_cast<float>(static_cast<std::uint32_t>(LoadBig(p, 4)));
+      case kInt8:
+      case kInt4:
+      case kInt2:
+      case kBool: return static_cast<double>(Int(i));
+      default: return 0;
+    }
+  }
+  std::string_view Text(int i) const noexcept override {
+    return {PQgetvalue(r_, row_, i), static_cast<std::size_t>(PQgetlength(r_, row_, i))};
+  }
+  BlobView Bytes(int i) const noexcept override {
+    if (binary_ || PQftype(r_, i) != kBytea) {
+      auto t = Text(i);
+      return {reinterpret_cast<const std::uint8_t*>(t.data()), t.size()};
+    }
+    std::size_t n = 0;
+    unsigned char* raw =
+        PQunescapeBytea(reinterpret_cast<const unsigned char*>(PQgetvalue(r_, row_, i)), &n);
+    if (!raw) return {};
+    unescaped_.assign(raw, raw + n);
+    PQfreemem(raw);
+    return unescaped_;
+  }
+  Value Get(int i) const override {
+    if (IsNull(i)) return std::monostate{};
+    switch (PQftype(r_, i)) {
+      case kInt8:
+      case kInt4:
+      case kInt2:
+      case kBool: return Int(i);
+      case kFloat8:
+      case kFloat4: return Real(i);
+      case kBytea: {
+        auto b = Bytes(i);
+        return Blob(b.begin(), b.end());
+      }
+      case kNumeric:
+        if (!binary_) {
+          auto t = Text(i);
+          std::int64_t v = 0;
+          auto res = std::from_chars(t.data(), t.data() + t.size(), v);
+          if (res.ec == std::errc() && res.ptr == t.data() + t.size()) return v;
+          return Real(i);
+        }
+        return std::string(Text(i));
+      default: return std::string(Text(i));
+    }
+  }
+
+ private:
+  const PGresult* r_;
+  bool binary_;
+  int row_ = 0;
+  mutable Blob unescaped_;
+};
+
+struct ResultGuard {
+  PGresult* r;
+  ~ResultGuard() { PQclear(r); }
+};
+
+// Feeds the rows of `r` to `sink`, or returns the rows changed.
+Result<std::int64_t> Consume(PGresult* r, PGconn* conn, bool binary, detail::RowSink* sink,
+                             std::string_view doing) {
+  switch (PQresultStatus(r)) {
+    case PGRES_TUPLES_OK: {
+      if (sink) {
+        PgRow row(r, binary);
+        for (int i = 0, n = PQntuples(r); i < n; ++i) {
+          row.At(i);
+          if (!sink->OnRow(row)) break;
+        }
+      }
+      return 0;
+    }
+    case PGRES_COMMAND_OK: {
+      const char* n = PQcmdTuples(r);
+      return n && *n ? std::atoll(n) : 0;
+    }
+    default: return ErrorFromResult(r, conn, doing);
+  }
+}
+
+// Reads the single result of the next query in a pipeline (and its NULL).
+PGresult* NextResult(PGconn* conn) {
+  PGresult* r = PQgetResult(conn);
+  if (r && PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+    while (PGresult* extra = PQgetResult(conn)) PQclear(extra);
+  }
+  return r;
+}
+
+bool IsIdentifier(std::string_view s) {
+  if (s.empty() || s.size() > 63) return false;
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  return true;
+}
+
+}  // namespace
+
+Error ErrorFromResult(PGresult* result, PGconn* conn, std::string_view doing) {
+  std::string msg(doing);
+  msg += ": ";
+  const char* primary = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  msg += primary ? primary : (conn ? PQerrorMessage(conn) : "no result");
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  if (conn && PQstatus(conn) == CONNECTION_BAD) return Error(Errc::kUnavailable, msg);
+  const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  const std::string_view code = state ? state : "";
+  if (code == "23505") return Error(Errc::kAlreadyExists, msg);
+  if (code.starts_with("23")) return Error(Errc::kConflict, msg);
+  if (code == "42501") return Error(Errc::kPermissionDenied, msg);  // includes RLS WITH CHECK
+  if (code == "40001" || code == "40P01") return Error(Errc::kConflict, msg);
+  if (code.starts_with("08") || code.starts_with("57") || code.starts_with("53") ||
+      code == "55P03")
+    return Error(Errc::kUnavailable, msg);
+  if (code.starts_with("42") || code.starts_with("22") || code == "0A000")
+    return Error(Errc::kInvalidArgument, msg);
+  if (code.starts_with("XX")) return Error(Errc::kDataCorrupted, msg);
+  return Error(Errc::kStorage, msg);
+}
+
+Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& conninfo,
+                                                         std::size_t statement_cache_size) {
+  // connect_timeout first, so a value in the URL itself wins.
+  const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
+  const char* values[] = {"10", "tenancy", conninfo.c_str(), nullptr};
+  PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  if (!conn) return Fail(Errc::kUnavailable, "cannot allocate a PostgreSQL connection");
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string msg = PQerrorMessage(conn);
+    PQfinish(conn);
+    while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+    return Fail(Errc::kUnavailable, "cannot connect to PostgreSQL: " + msg);
+  }
+  // Server notices ("policy ... does not exist, skipping") are not errors
+  // and must not reach the stderr of an embedding application.
+  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  return std::unique_ptr<PgConnection>(new PgConnection(conn, statement_cache_size));
+}
+
+PgConnection::~PgConnection() { PQfinish(conn_); }
+
+void PgConnection::BindNamespace(std::string_view tenant, std::string_view schema) {
+  // Both are validated identifiers ([a-z0-9_]), so quoting them is safe.
+  if (!IsIdentifier(tenant) || !IsIdentifier(schema)) {
+    set_tenant_.clear();
+    set_path_.clear();
+    return;
+  }
+  set_tenant_ = "SET LOCAL app.tenant_id = '" + std::string(tenant) + "'";
+  set_path_ = "SET LOCAL search_path = \"" + std::string(schema) + "\"";
+}
+
+bool PgConnection::Healthy() const noexcept { return !broken_ && PQstatus(conn_) == CONNECTION_OK; }
+
+bool PgConnection::Ping() noexcept {
+  if (!Healthy()) return false;
+  PGresult* r = PQexec(conn_, "SELECT 1");
+  const bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+  PQclear(r);
+  if (!ok) broken_ = true;
+  last_used_ = std::chrono::steady_clock::now();
+  return ok;
+}
+
+Error PgConnection::Lost(std::string_view doing) {
+  broken_ = PQstatus(conn_) != CONNECTION_OK || broken_;
+  std::string msg = PQerrorMessage(conn_);
+  while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+  return Error(Errc::kUnavailable, std::string(doing) + ": connection to PostgreSQL failed: " + msg);
+}
+
+Result<PgConnection::Statement*> PgConnection::Lookup(const std::string& sql,
+                                                      std::span<const Param> params) {
+  std::string key = sql;
+  key += '\x1f';
+  for (const auto& p : params) key += "nirtb"[p.index()];
+  if (auto it = statements_.find(key); it != statements_.end()) return &it->second;
+  if (statements_.size() >= cache_limit_) {
+    PGresult* r = PQexec(conn_, "DEALLOCATE ALL");
+    ResultGuard guard{r};
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) return ErrorFromResult(r, conn_, "deallocate");
+    statements_.clear();
+  }
+  Statement st;
+  int positional = 0, tenant = 0;
+  st.text = ToDollarParams(sql, &positional, &tenant);
+  for (const auto& p : params) {
+    static constexpr Oid kByIndex[] = {0, kInt8, kFloat8, kText, kBytea};
+    st.types.push_back(kByIndex[p.index()]);
+  }
+  st.name = "t" + std::to_string(next_statement_++);
+  auto [it, inserted] = statements_.emplace(std::move(key), std::move(st));
+  return &it->second;
+}
+
+Result<std::int64_t> PgConnection::Execute(const Call& call, detail::RowSink* sink) {
+  const bool raw = call.statement == nullptr;
+  const int result_format = raw ? 0 : 1;
+  Statement* st = call.statement;
+  const bool prepare = st && !st->prepared;
+  auto send_prepare = [&]() -> int {
+    return PQsendPrepare(conn_, st->name.c_str(), st->text.c_str(),
+                         static_cast<int>(st->types.size()), st->types.data());
+  };
+  auto send_statement = [&]() -> int {
+    if (raw)
+      return PQsendQueryParams(conn_, call.raw_sql->c_str(), call.n, call.raw_types, call.values,
+                               call.lengths, call.formats, result_format);
+    return PQsendQueryPrepared(conn_, st->name.c_str(), call.n, call.values, call.lengths,
+                               call.formats, result_format);
+  };
+  auto failed_prepare = [&](PGresult* r) {
+    auto e = ErrorFromResult(r, conn_, "prepare");
+    if (e.code == Errc::kInvalidArgument) e.code = Errc::kInternal;  // library SQL is ours
+    return e;
+  };
+  last_used_ = std::chrono::steady_clock::now();
+
+  if (in_transaction_) {
+    if (prepare) {
+      if (!send_prepare()) return Lost("prepare");
+      PGresult* r = NextResult(conn_);
+      ResultGuard guard{r};
+      if (PQresultStatus(r) != PGRES_COMMAND_OK) return failed_prepare(r);
+      st->prepared = true;
+    }
+    if (!send_statement()) return Lost("send");
+    PGresult* r = NextResult(conn_);
+    ResultGuard guard{r};
+    if (!r) return Lost("execute");
+    return Consume(r, conn_, !raw, sink, raw ? "raw SQL" : "execute");
+  }
+
+  if (set_tenant_.empty()) return Fail(Errc::kInternal, "connection has no tenant namespace bound");
+  // Auto-commit: BEGIN, the namespace, [prepare,] the statement, COMMIT, as
+  // one pipeline: one network round trip.
+  if (!PQenterPipelineMode(conn_)) return Lost("pipeline");
+  auto plain = [&](const char* sql) {
+    return PQsendQueryParams(conn_, sql, 0, nullptr, nullptr, nullptr, nullptr, 0);
+  };
+  const bool sent = plain("BEGIN") && plain(set_tenant_.c_str()) && plain(set_path_.c_str()) &&
+                    (!prepare || send_prepare()) && send_statement() && plain("COMMIT") &&
+                    PQpipelineSync(conn_);
+  if (!sent) {
+    broken_ = true;
+    return Lost("send pipeline");
+  }
+  const int steps = prepare ? 6 : 5;
+  const int statement_step = prepare ? 4 : 3;
+  Result<std::int64_t> outcome = std::int64_t{0};
+  for (int step = 0; step < steps; ++step) {
+    PGresult* r = NextResult(conn_);
+    ResultGuard guard{r};
+    if (!r) {
+      broken_ = true;
+      return Lost("read pipeline");
+    }
+    const auto status = PQresultStatus(r);
+    if (!outcome || status == PGRES_PIPELINE_ABORTED) continue;
+    if (step == statement_step) {
+      outcome = Consume(r, conn_, !raw, sink, raw ? "raw SQL" : "execute");
+    } else if (prepare && step == statement_step - 1) {
+      if (status == PGRES_COMMAND_OK) {
+        st->prepared = true;
+      } else {
+        outcome = failed_prepare(r);
+      }
+    } else if (status != PGRES_COMMAND_OK) {
+      outcome = ErrorFromResult(r, conn_, "transaction");
+    }
+  }
+  PGresult* sync = PQgetResult(conn_);
+  const bool synced = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+  PQclear(sync);
+  if (!synced || !PQexitPipelineMode(conn_)) {
+    broken_ = true;
+    return Lost("end pipeline");
+  }
+  if (PQtransactionStatus(conn_) != PQTRANS_IDLE) {
+    PGresult* r = PQexec(conn_, "ROLLBACK");
+    PQclear(r);
+  }
+  return outcome;
+}
+
+Result<std::int64_t> PgConnection::Run(const std::string& sql, std::span<const Param> params,
+                                       detail::RowSink* sink) {
+  if (!Healthy()) return Lost("run");
+  auto statement = Lookup(sql, params);
+  if (!statement) return statement.error();
+  const std::size_t n = params.size();
+  boost::container::small_vector<const char*, 16> values(n);
+  boost::container::small_vector<int, 16> lengths(n), formats(n, 1);
+  boost::container::small_vector<std::array<char, 8>, 16> numbers(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const Param& p = params[i];
+    switch (p.index()) {
+      case 1:
+        StoreBig(static_cast<std::uint64_t>(std::get<1>(p)), numbers[i].data());
+        values[i] = numbers[i].data();
+        lengths[i] = 8;
+        break;
+      case 2:
+        StoreBig(std::bit_cast<std::uint64_t>(std::get<2>(p)), numbers[i].data());
+        values[i] = numbers[i].data();
+        lengths[i] = 8;
+        break;
+      case 3: {
+        auto v = std::get<3>(p);
+        values[i] = v.data() ? v.data() : "";
+        lengths[i] = static_cast<int>(v.size());
+        break;
+      }
+      case 4: {
+        auto v = std::get<4>(p);
+        values[i] = v.empty() ? "" : reinterpret_cast<const char*>(v.data());
+        lengths[i] = static_cast<int>(v.size());
+        break;
+      }
+      default: values[i] = nullptr; lengths[i] = 0;
+    }
+  }
+  Call call;
+  call.statement = *statement;
+  call.n = static_cast<int>(n);
+  call.values = values.data();
+  call.lengths = lengths.data();
+  call.formats = formats.data();
+  return Execute(call, sink);
+}
+
+Result<std::int64_t> PgConnection::RunRaw(std::string_view sql, std::span<const Param> params,
+                                          const detail::RawScope& scope, detail::RowSink* sink) {
+  if (!MentionsTenantParameter(sql))
+    return Fail(Errc::kInvalidArgument, "raw SQL must bind the :tenant_id parameter");
+  if (!Healthy()) return Lost("run");
+  int positional = 0, tenant = 0;
+  const std::string text = ToDollarParams(sql, &positional, &tenant);
+  if (static_cast<std::size_t>(positional) != params.size())
+    return Fail(Errc::kInvalidArgument, "raw SQL has " + std::to_string(positional) +
+                                            " ? placeholders but " + std::to_string(params.size()) +
+                                            " parameters");
+  const int n = positional + (tenant ? 1 : 0);
+  std::vector<std::string> text_values(static_cast<std::size_t>(n));
+  std::vector<const char*> values(static_cast<std::size_t>(n));
+  std::vector<int> lengths(static_cast<std::size_t>(n)), formats(static_cast<std::size_t>(n));
+  std::vector<unsigned> types(static_cast<std::size_t>(n), 0);
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const Param& p = params[i];
+    switch (p.index()) {
+      case 1: text_values[i] = std::to_string(std::get<1>(p)); break;
+      case 2: {
+        char buf[32];
+        auto res = std::to_chars(buf, buf + sizeof buf, std::get<2>(p));
+        text_values[i].assign(buf, res.ptr);
+        break;
+      }
+      case 3: text_values[i] = std::string(std::get<3>(p)); break;
+      case 4: {
+        auto v = std::get<4>(p);
+        text_values[i].assign(reinterpret_cast<const char*>(v.data()), v.size());
+        formats[i] = 1;
+        types[i] = kBytea;
+        break;
+      }
+      default: break;
+    }
+    values[i] = p.index() == 0 ? nullptr : text_values[i].c_str();
+    lengths[i] = static_cast<int>(text_values[i].size());
+  }
+  if (tenant) {
+    const auto t = static_cast<std::size_t>(tenant - 1);
+    text_values[t] = std::string(scope.tenant_id);
+    types[t] = kText;
+    values[t] = text_values[t].c_str();
+    lengths[t] = static_cast<int>(text_values[t].size());
+  }
+  Call call;
+  call.raw_sql = &text;
+  call.raw_types = types.data();
+  call.n = n;
+  call.values = values.data();
+  call.lengths = lengths.data();
+  call.formats = formats.data();
+  return Execute(call, sink);
+}
+
+Result<void> PgConnection::Begin() {
+  if (in_transaction_) return Fail(Errc::kInternal, "transaction already open");
+  if (set_tenant_.empty()) return Fail(Errc::kInternal, "connection has no tenant namespace bound");
+  const std::string script = "BEGIN; " + set_tenant_ + "; " + set_path_;
+  if (auto r = ExecScript(script); !r) return r;
+  in_transaction_ = true;
+  return {};
+}
+
+Result<void> PgConnection::Commit() {
+  if (!in_transaction_) return Fail(Errc::kInternal, "no transaction to commit");
+  in_transaction_ = false;
+  PGresult* r = PQexec(conn_, "COMMIT");
+  ResultGuard guard{r};
+  if (PQresultStatus(r) != PGRES_COMMAND_OK) return ErrorFromResult(r, conn_, "commit");
+  // COMMIT of a failed transaction reports success but rolls back.
+  if (std::strcmp(PQcmdStatus(r), "ROLLBACK") == 0)
+    return Fail(Errc::kConflict, "commit: the transaction had failed and was rolled back");
+  return {};
+}
+
+Result<void> PgConnection::Rollback() {
+  in_transaction_ = false;
+  if (PQtransactionStatus(conn_) == PQTRANS_IDLE) return {};
+  PGresult* r = PQexec(conn_, "ROLLBACK");
+  ResultGuard guard{r};
+  if (PQresultStatus(r) != PGRES_COMMAND_OK) return ErrorFromResult(r, conn_, "rollback");
+  return {};
+}
+
+Result<void> PgConnection::ExecScript(std::string_view script) {
+  if (!Healthy()) return Lost("script");
+  const std::string text(script);
+  PGresult* r = PQexec(conn_, text.c_str());
+  ResultGuard guard{r};
+  last_used_ = std::chrono::steady_clock::now();
+  const auto status = PQresultStatus(r);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    auto e = ErrorFromResult(r, conn_, "script");
+    if (PQstatus(conn_) != CONNECTION_OK) broken_ = true;
+    return e;
+  }
+  return {};
+}
+
+Result<std::vector<std::vector<std::string>>> PgConnection::QueryText(std::string_view sql) {
+  if (!Healthy()) return Lost("query");
+  const std::string text(sql);
+  PGresult* r = PQexec(conn_, text.c_str());
+  ResultGuard guard{r};
+  last_used_ = std::chrono::steady_clock::now();
+  if (PQresultStatus(r) != PGRES_TUPLES_OK) return ErrorFromResult(r, conn_, "query");
+  std::vector<std::vector<std::string>> rows;
+  for (int i = 0, n = PQntuples(r); i < n; ++i) {
+    auto& row = rows.emplace_back();
+    for (int j = 0, m = PQnfields(r); j < m; ++j)
+      row.emplace_back(PQgetvalue(r, i, j), static_cast<std::size_t>(PQgetlength(r, i, j)));
+  }
+  return rows;
+}
+
+std::string PgConnection::Literal(std::string_view text) {
+  char* quoted = PQescapeLiteral(conn_, text.data(), text.size());
+  if (!quoted) return "NULL";
+  std::string out(quoted);
+  PQfreemem(quoted);
+  return out;
+}
+
+}  // namespace tenancy::pg

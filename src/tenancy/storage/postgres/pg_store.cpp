@@ -1,0 +1,244 @@
+#include "storage/postgres/pg_store.hpp"
+
+#include <libpq-fe.h>
+
+#include "storage/postgres/pg_migrator.hpp"
+
+namespace tenancy::pg {
+namespace {
+
+std::string Quoted(std::string_view ident) { return "\"" + std::string(ident) + "\""; }
+
+std::string SchemaOf(const Tenant& t) {
+  return t.model == IsolationModel::kShared ? std::string(kSharedSchema) : t.id.str();
+}
+
+// `conninfo` with the user and password of `credentials` (both URLs or
+// key=value strings), as a key=value string. Used to reach a dedicated
+// placement with the admin role.
+Result<std::string> WithCredentials(const std::string& conninfo, const std::string& credentials) {
+  char* err = nullptr;
+  PQconninfoOption* target = PQconninfoParse(conninfo.c_str(), &err);
+  if (!target) {
+    PQfreemem(err);
+    return Fail(Errc::kInvalidArgument, "malformed PostgreSQL placement URL");
+  }
+  PQconninfoOption* creds = PQconninfoParse(credentials.c_str(), &err);
+  if (!creds) {
+    PQfreemem(err);
+    PQconninfoFree(target);
+    return Fail(Errc::kInvalidArgument, "malformed PostgreSQL admin URL");
+  }
+  auto find = [](PQconninfoOption* opts, std::string_view key) -> const char* {
+    for (auto* o = opts; o->keyword; ++o)
+      if (key == o->keyword) return o->val;
+    return nullptr;
+  };
+  std::string out;
+  for (auto* o = target; o->keyword; ++o) {
+    const std::string_view key = o->keyword;
+    const char* value = (key == "user" || key == "password") ? find(creds, key) : o->val;
+    if (!value) continue;
+    out += key;
+    out += "='";
+    for (const char* c = value; *c; ++c) {
+      if (*c == '\'' || *c == '\\') out += '\\';
+      out += *c;
+    }
+    out += "' ";
+  }
+  PQconninfoFree(target);
+  PQconninfoFree(creds);
+  return out;
+}
+
+}  // namespace
+
+template <class F>
+auto PgStore::WithAdmin(Server& server, F&& work) -> decltype(work(std::declval<PgConnection&>())) {
+  std::lock_guard lock(server.admin_mu);
+  if (!server.admin || !server.admin->Healthy()) {
+    auto conn = PgConnection::Open(server.admin_conninfo, options().statement_cache_size);
+    if (!conn) return conn.error();
+    server.admin = std::move(*conn);
+  }
+  return work(*server.admin);
+}
+
+Result<PgStore::Server*> PgStore::AddServer(const std::string& app_conninfo,
+                                            const std::string& admin_conninfo) {
+  std::lock_guard lock(servers_mu_);
+  auto& slot = servers_[app_conninfo];
+  if (!slot) {
+    auto server = std::make_unique<Server>();
+    PoolOptions po;
+    po.max_size = options().max_connections;
+    po.wait = options().busy_timeout;
+    po.statement_cache_size = options().statement_cache_size;
+    server->app = std::make_shared<PgPool>(app_conninfo, po);
+    server->admin_conninfo = admin_conninfo;
+    slot = std::move(server);
+  }
+  return slot.get();
+}
+
+Result<PgStore::Server*> PgStore::ServerFor(const Tenant& tenant) {
+  if (tenant.model != IsolationModel::kDedicated) return main_;
+  if (tenant.placement.empty())
+    return Fail(Errc::kInvalidArgument, "a dedicated tenant needs a placement (a PostgreSQL URL)");
+  auto admin = WithCredentials(tenant.placement, admin_template_);
+  if (!admin) return admin.error();
+  return AddServer(tenant.placement, *admin);
+}
+
+Result<std::unique_ptr<Store>> PgStore::Open(const std::string& url, Schema schema,
+                                             StoreOptions options) {
+  const std::string admin_url = options.admin_url.empty() ? url : options.admin_url;
+  std::unique_ptr<PgStore> store(new PgStore(std::move(schema), std::move(options)));
+  store->admin_template_ = admin_url;
+  auto main = store->AddServer(url, admin_url);
+  if (!main) return main.error();
+  store->main_ = *main;
+
+  // The serving role must not be able to step over Row-Level Security.
+  auto probe = store->main_->app->Take();
+  if (!probe) return probe.error();
+  auto role = (*probe)->QueryText(
+      "SELECT current_user, (rolbypassrls OR rolsuper)::text FROM pg_roles WHERE rolname = "
+      "current_user");
+  store->main_->app->Give(std::move(*probe));
+  if (!role) return role.error();
+  if (role->empty()) return Fail(Errc::kInternal, "cannot read the application role");
+  if ((*role)[0][1] == "true")
+    return Fail(Errc::kInvalidArgument, "the store URL's role '" + (*role)[0][0] +
+                                            "' bypasses row-level security; use a role without "
+                                            "SUPERUSER and BYPASSRLS");
+  store->app_role_ = (*role)[0][0];
+
+  auto migrated = store->WithAdmin(*store->main_, [&](PgConnection& admin) {
+    return MigrateSchema(admin, kSharedSchema, store->schema(), store->app_role_);
+  });
+  if (!migrated) return migrated.error();
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+std::string PgStore::QualifiedTable(std::string_view table) const { return Quoted(table); }
+
+Result<void> PgStore::EnsureMigrated(const Tenant& tenant, Server& server) {
+  const std::string key = server.admin_conninfo + '\n' + tenant.id.str();
+  {
+    std::shared_lock lock(verified_mu_);
+    if (verified_.contains(key)) return {};
+  }
+  auto version = WithAdmin(server, [&](PgConnection& admin) -> Result<int> {
+    auto v = ReadSchemaVersion(admin, tenant.id.str());
+    if (!v) return v.error();
+    if (*v == schema().latest_version()) return *v;
+    return MigrateSchema(admin, tenant.id.str(), schema(), app_role_);
+  });
+  if (!version) return version.error();
+  std::unique_lock lock(verified_mu_);
+  verified_.insert(key);
+  return {};
+}
+
+Result<detail::Lease> PgStore::Acquire(const Tenant& tenant) {
+  if (tenant.state == TenantState::kDeleted)
+    return Fail(Errc::kTenantUnknown, "the tenant has been offboarded");
+  auto server = ServerFor(tenant);
+  if (!server) return server.error();
+  if (tenant.model != IsolationModel::kShared) {
+    if (auto r = EnsureMigrated(tenant, **server); !r) return r.error();
+  }
+  return (*server)->app->Acquire(tenant.id.str(), SchemaOf(tenant));
+}
+
+Result<void> PgStore::CreateNamespace(const Tenant& tenant) {
+  if (tenant.model == IsolationModel::kShared) return {};
+  auto server = ServerFor(tenant);
+  if (!server) return server.error();
+  if (tenant.model == IsolationModel::kDedicated) {
+    // The placement must serve with a role that cannot bypass RLS, too.
+    auto probe = (*server)->app->Take();
+    if (!probe) return probe.error();
+    auto role = (*probe)->QueryText(
+        "SELECT (rolbypassrls OR rolsuper)::text FROM pg_roles WHERE rolname = current_user");
+    (*server)->app->Give(std::move(*probe));
+    if (!role) return role.error();
+    if (!role->empty() && (*role)[0][0] == "true")
+      return Fail(Errc::kInvalidArgument, "the placement's role bypasses row-level security");
+  }
+  auto version = WithAdmin(**server, [&](PgConnection& admin) {
+    return MigrateSchema(admin, tenant.id.str(), schema(), app_role_);
+  });
+  if (!version) return version.error();
+  return {};
+}
+
+Result<void> PgStore::DropNamespace(const Tenant& tenant) {
+  auto server = ServerFor(tenant);
+  if (!server) return server.error();
+  if (tenant.model == IsolationModel::kShared) {
+    return WithAdmin(**server, [&](PgConnection& admin) -> Result<void> {
+      auto tables = admin.QueryText(
+          "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE "
+          "n.nspname = 'tenancy_shared' AND c.relkind IN ('r', 'p') AND c.relname NOT LIKE "
+          "'tenancy\\_%'");
+      if (!tables) return tables.error();
+      const std::string id = admin.Literal(tenant.id.str());
+      std::string script = "BEGIN; SET LOCAL app.tenant_id = " + id +
+                           "; SET LOCAL search_path = tenancy_shared;";
+      for (const auto& row : *tables)
+        script += " DELETE FROM " + Quoted(row[0]) + " WHERE tenant_id = " + id + ";";
+      script += " COMMIT";
+      if (auto r = admin.ExecScript(script); !r) {
+        (void)admin.ExecScript("ROLLBACK");
+        return r;
+      }
+      return {};
+    });
+  }
+  auto dropped = WithAdmin(**server, [&](PgConnection& admin) {
+    return admin.ExecScript("DROP SCHEMA IF EXISTS " + Quoted(tenant.id.str()) + " CASCADE");
+  });
+  if (!dropped) return dropped;
+  std::unique_lock lock(verified_mu_);
+  verified_.erase((*server)->admin_conninfo + '\n' + tenant.id.str());
+  return {};
+}
+
+Result<int> PgStore::SchemaVersion(const Tenant& tenant) {
+  auto server = ServerFor(tenant);
+  if (!server) return server.error();
+  return WithAdmin(**server,
+                   [&](PgConnection& admin) { return ReadSchemaVersion(admin, SchemaOf(tenant)); });
+}
+
+MigrationReport PgStore::MigrateTenants(std::span<const Tenant> tenants) {
+  MigrationReport report;
+  auto migrate = [&](Server& server, const TenantId& id, std::string_view schema_name) {
+    MigrationReport::Entry entry;
+    entry.tenant = id;
+    auto done = WithAdmin(server, [&](PgConnection& admin) -> Result<int> {
+      auto before = ReadSchemaVersion(admin, schema_name);
+      if (!before) return before.error();
+      entry.from_version = entry.to_version = *before;
+      return MigrateSchema(admin, schema_name, schema(), app_role_, &entry.to_version);
+    });
+    if (!done) entry.error = done.error();
+    report.entries.push_back(std::move(entry));
+  };
+  migrate(*main_, TenantId{}, kSharedSchema);
+  for (const auto& t : tenants) {
+    if (t.model == IsolationModel::kShared || t.state == TenantState::kDeleted) continue;
+    auto server = ServerFor(t);
+    if (!server) {
+      report.entries.push_back({t.id, 0, 0, server.error()});
+      continue;
+    }
+    migrate(**server, t.id, t.id.str());
+  }
+  return report;
+}
+
+}  // namespace tenancy::pg

@@ -1,0 +1,287 @@
+// PostgreSQL-only guarantees: Row-Level Security as a second wall, the
+// roles, schema-per-tenant and placement across two servers, connection
+// loss, pool bounds and per-tenant migration reports.
+#include <libpq-fe.h>
+
+#include <atomic>
+#include <latch>
+#include <thread>
+
+#include "support/fleet_fixture.hpp"
+
+using namespace tenancy;
+using namespace tenancy::testing;
+
+namespace {
+
+// A raw libpq session, for looking behind the library's back.
+class Psql {
+ public:
+  explicit Psql(const std::string& url) : c_(PQconnectdb(url.c_str())) {
+    REQUIRE(PQstatus(c_) == CONNECTION_OK);
+    PQsetNoticeProcessor(c_, [](void*, const char*) {}, nullptr);
+  }
+  ~Psql() { PQfinish(c_); }
+  // Rows of the first column, or nullopt with the error in last_error().
+  std::optional<std::vector<std::string>> Query(const std::string& sql) {
+    PGresult* r = PQexec(c_, sql.c_str());
+    std::optional<std::vector<std::string>> out;
+    const auto st = PQresultStatus(r);
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+      out.emplace();
+      for (int i = 0; i < PQntuples(r); ++i) out->emplace_back(PQgetvalue(r, i, 0));
+      error_.clear();
+    } else {
+      error_ = PQresultErrorMessage(r);
+    }
+    PQclear(r);
+    return out;
+  }
+  std::string Scalar(const std::string& sql) {
+    auto rows = Query(sql);
+    REQUIRE(rows);
+    REQUIRE(rows->size() == 1);
+    return rows->front();
+  }
+  const std::string& last_error() const { return error_; }
+
+ private:
+  PGconn* c_;
+  std::string error_;
+};
+
+void SeedVehicles(FleetWorld& w, const TenantContext& ctx, const std::string& prefix, int n) {
+  Repository<Vehicle> vehicles(w.store(), Vehicles());
+  for (int i = 0; i < n; ++i)
+    REQUIRE(vehicles.Insert(ctx, Vehicle{prefix + std::to_string(i), "P", 4, {}, ""}));
+}
+
+}  // namespace
+
+TEST_CASE("RLS alone confines an unscoped statement in the shared model", "[postgres][rls]") {
+  FleetWorld w;
+  auto a = w.Provision("alpha", IsolationModel::kShared);
+  auto b = w.Provision("bravo", IsolationModel::kShared);
+  SeedVehicles(w, w.Context(a), "a", 5);
+  SeedVehicles(w, w.Context(b), "b", 3);
+
+  Psql app(w.pg()->Url());  // the serving role, bypassing the library entirely
+  const std::string as_b = "SET LOCAL app.tenant_id = '" + b.id.str() + "'; ";
+
+  SECTION("no tenant set: nothing is visible and nothing can be written") {
+    CHECK(app.Scalar("SELECT count(*) FROM tenancy_shared.vehicles") == "0");
+    CHECK_FALSE(app.Query("INSERT INTO tenancy_shared.vehicles VALUES ('" + a.id.str() +
+                          "', 'x', 'P', 1, NULL)"));
+    CHECK_THAT(app.last_error(), Catch::Contains("row-level security"));
+  }
+  SECTION("tenant B set: a statement with no predicate sees and changes only B") {
+    REQUIRE(app.Query("BEGIN"));
+    REQUIRE(app.Query(as_b));
+    CHECK(app.Scalar("SELECT count(*) FROM tenancy_shared.vehicles") == "3");
+    CHECK(app.Scalar("SELECT count(*) FROM tenancy_shared.vehicles WHERE tenant_id = '" +
+                     a.id.str() + "'") == "0");
+    auto updated = app.Query("UPDATE tenancy_shared.vehicles SET seats = 99 RETURNING tenant_id");
+    REQUIRE(updated);
+    CHECK(updated->size() == 3);
+    for (const auto& t : *updated) CHECK(t == b.id.str());
+    auto deleted = app.Query("DELETE FROM tenancy_shared.vehicles RETURNING tenant_id");
+    REQUIRE(deleted);
+    CHECK(deleted->size() == 3);
+    CHECK_FALSE(app.Query("INSERT INTO tenancy_shared.vehicles VALUES ('" + a.id.str() +
+                          "', 'planted', 'P', 1, NULL)"));
+    CHECK_THAT(app.last_error(), Catch::Contains("row-level security"));
+    REQUIRE(app.Query("ROLLBACK"));
+  }
+  SECTION("the serving role cannot move itself to another tenant") {
+    REQUIRE(app.Query("BEGIN"));
+    REQUIRE(app.Query(as_b));
+    CHECK_FALSE(app.Query("SELECT set_config('app.tenant_id', '" + a.id.str() + "', true)"));
+    CHECK_THAT(app.last_error(), Catch::Contains("permission denied"));
+    REQUIRE(app.Query("ROLLBACK"));
+  }
+  // A's rows are untouched whatever happened above.
+  Repository<Vehicle> vehicles(w.store(), Vehicles());
+  auto a_ctx = w.Context(a);
+  CHECK(*vehicles.Count(a_ctx) == 5);
+  for (int i = 0; i < 5; ++i) CHECK(vehicles.Get(a_ctx, "a" + std::to_string(i))->seats == 4);
+}
+
+TEST_CASE("every tenant table is under forced RLS and the serving role owns nothing",
+          "[postgres][rls]") {
+  FleetWorld w;
+  auto d = w.Provision("delta", IsolationModel::kDatabase);
+  Psql owner(w.pg()->AdminUrl());
+  for (const std::string& schema : {std::string("tenancy_shared"), d.id.str()}) {
+    CAPTURE(schema);
+    auto unprotected = owner.Query(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = '" + schema + "' AND c.relkind = 'r' AND c.relname NOT LIKE 'tenancy\\_%' "
+        "AND NOT (c.relrowsecurity AND c.relforcerowsecurity)");
+    REQUIRE(unprotected);
+    CHECK(unprotected->empty());
+    CHECK(owner.Scalar("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = "
+                       "c.relnamespace WHERE n.nspname = '" + schema +
+                       "' AND c.relname IN ('vehicles', 'trips')") == "2");
+  }
+  CHECK(owner.Scalar("SELECT count(*) FROM pg_class WHERE relowner = 'tenancy_app'::regrole") == "0");
+  CHECK(owner.Scalar("SELECT rolbypassrls OR rolsuper FROM pg_roles WHERE rolname = 'tenancy_app'") == "f");
+
+  Psql app(w.pg()->Url());
+  CHECK_FALSE(app.Query("SELECT * FROM tenancy_shared.tenancy_schema_version"));
+  CHECK_FALSE(app.Query("CREATE TABLE tenancy_shared.evil (tenant_id text primary key)"));
+  CHECK_FALSE(app.Query("ALTER TABLE tenancy_shared.vehicles DISABLE ROW LEVEL SECURITY"));
+}
+
+TEST_CASE("a store refuses a serving role that bypasses RLS", "[postgres][rls]") {
+  PgDatabase db("TENANCY_TEST_PG_HOSTPORT");
+  StoreOptions options;
+  options.admin_url = db.AdminUrl();
+  auto store = Store::Open(db.Url("postgres"), FleetSchema(), options);
+  REQUIRE_FALSE(store);
+  CHECK(store.error().code == Errc::kInvalidArgument);
+  CHECK_THAT(store.error().message, Catch::Contains("bypasses row-level security"));
+}
+
+TEST_CASE("database model: one schema per tenant, created, migrated and dropped",
+          "[postgres][schema]") {
+  FleetWorld w;
+  auto d = w.Provision("delta", IsolationModel::kDatabase);
+  Psql owner(w.pg()->AdminUrl());
+  CHECK(owner.Scalar("SELECT count(*) FROM pg_namespace WHERE nspname = '" + d.id.str() + "'") == "1");
+  CHECK(*w.store().SchemaVersion(d) == FleetSchema().latest_version());
+  SeedVehicles(w, w.Context(d), "d", 2);
+  CHECK(owner.Scalar("SELECT count(*) FROM \"" + d.id.str() + "\".vehicles") == "2");
+  CHECK(owner.Scalar("SELECT count(*) FROM tenancy_shared.vehicles") == "0");
+  REQUIRE(w.directory().Offboard(d.id, "test"));
+  CHECK(owner.Scalar("SELECT count(*) FROM pg_namespace WHERE nspname = '" + d.id.str() + "'") == "0");
+}
+
+TEST_CASE("dedicated model: the tenant lives on its own server", "[postgres][placement]") {
+  FleetWorld w;
+  auto e = w.Provision("echo", IsolationModel::kDedicated);
+  CHECK(e.placement == w.pg2()->Url());
+  SeedVehicles(w, w.Context(e), "e", 4);
+  Psql first(w.pg()->AdminUrl());
+  Psql second(w.pg2()->AdminUrl());
+  CHECK(first.Scalar("SELECT count(*) FROM pg_namespace WHERE nspname = '" + e.id.str() + "'") == "0");
+  CHECK(second.Scalar("SELECT count(*) FROM \"" + e.id.str() + "\".vehicles") == "4");
+  CHECK(second.Scalar("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = "
+                      "c.relnamespace WHERE n.nspname = '" + e.id.str() +
+                      "' AND c.relforcerowsecurity") == "2");
+  w.Reopen();  // the placement comes back from the directory's catalog
+  Repository<Vehicle> vehicles(w.store(), Vehicles());
+  CHECK(*vehicles.Count(w.Context(e)) == 4);
+  REQUIRE(w.directory().Offboard(e.id, "test"));
+  CHECK(second.Scalar("SELECT count(*) FROM pg_namespace WHERE nspname = '" + e.id.str() + "'") == "0");
+}
+
+TEST_CASE("connection loss gives a typed error, no partial write, and recovery",
+          "[postgres][failure]") {
+  FleetWorld w;
+  auto a = w.Provision("alpha", GENERATE(IsolationModel::kShared, IsolationModel::kDatabase));
+  auto ctx = w.Context(a);
+  Repository<Vehicle> vehicles(w.store(), Vehicles());
+  REQUIRE(vehicles.Insert(ctx, Vehicle{"v0", "P", 4, {}, ""}));
+  const std::string kill =
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'tenancy_app' "
+      "AND datname = '" + w.pg()->name() + "'";
+
+  // Killed between the two writes of one transaction: neither survives.
+  auto tx = w.store().Transact(ctx, [&](Transaction& t) -> Result<void> {
+    if (auto r = vehicles.Insert(t, Vehicle{"v1", "P", 4, {}, ""}); !r) return r;
+    PgSuperExec(w.pg()->hostport(), w.pg()->name(), kill);
+    return vehicles.Insert(t, Vehicle{"v2", "P", 4, {}, ""});
+  });
+  REQUIRE_FALSE(tx);
+  CHECK(tx.error().code == Errc::kUnavailable);
+
+  // Idle pooled connections were killed too: the first use may fail typed,
+  // and the store recovers with fresh connections.
+  PgSuperExec(w.pg()->hostport(), w.pg()->name(), kill);
+  Result<std::int64_t> count = Fail(Errc::kInternal, "not run");
+  for (int attempt = 0; attempt < 3 && !count; ++attempt) {
+    count = vehicles.Count(ctx);
+    if (!count) CHECK(count.error().code == Errc::kUnavailable);
+  }
+  REQUIRE(count);
+  CHECK(*count == 1);
+  CHECK(vehicles.Get(ctx, "v1").error().code == Errc::kNotFound);
+  CHECK(vehicles.Get(ctx, "v2").error().code == Errc::kNotFound);
+}
+
+TEST_CASE("constraint violations roll back the whole unit of work", "[postgres][failure]") {
+  FleetWorld w;
+  auto ctx = w.Context(w.Provision("alpha", IsolationModel::kShared));
+  Repository<Vehicle> vehicles(w.store(), Vehicles());
+  REQUIRE(vehicles.Insert(ctx, Vehicle{"v0", "P", 4, {}, ""}));
+  auto tx = w.store().Transact(ctx, [&](Transaction& t) -> Result<void> {
+    if (auto r = vehicles.Insert(t, Vehicle{"v1", "P", 4, {}, ""}); !r) return r;
+    return vehicles.Insert(t, Vehicle{"v0", "dup", 4, {}, ""});
+  });
+  REQUIRE_FALSE(tx);
+  CHECK(tx.error().code == Errc::kAlreadyExists);
+  CHECK(*vehicles.Count(ctx) == 1);
+  CHECK(vehicles.Get(ctx, "v0")->plate == "P");
+}
+
+TEST_CASE("the connection pool is bounded and says so", "[postgres][pool]") {
+  StoreOptions options;
+  options.max_connections = 2;
+  options.busy_timeout = std::chrono::milliseconds(300);
+  FleetWorld w(options);
+  auto ctx = w.Context(w.Provision("alpha", IsolationModel::kShared));
+  Repository<Vehicle> vehicles(w.store(), Vehicles());
+  std::latch holding(2), release(1);
+  std::vector<std::thread> holders;
+  for (int i = 0; i < 2; ++i) {
+    holders.emplace_back([&, i] {
+      auto r = w.store().Transact(ctx, [&](Transaction& t) -> Result<void> {
+        auto ins = vehicles.Insert(t, Vehicle{"h" + std::to_string(i), "P", 4, {}, ""});
+        holding.count_down();
+        release.wait();
+        return ins;
+      });
+      CHECK(r);
+    });
+  }
+  holding.wait();
+  auto starved = vehicles.Count(ctx);
+  release.count_down();
+  for (auto& t : holders) t.join();
+  REQUIRE_FALSE(starved);
+  CHECK(starved.error().code == Errc::kUnavailable);
+  CHECK(*vehicles.Count(ctx) == 2);
+}
+
+TEST_CASE("migrations run per schema and report per-tenant failures", "[postgres][migration]") {
+  FleetWorld w;
+  std::vector<Tenant> tenants;
+  for (int i = 0; i < 3; ++i)
+    tenants.push_back(w.Provision("db" + std::to_string(i), IsolationModel::kDatabase));
+  // Sabotage one tenant's schema: a table the next migration wants to create.
+  Psql owner(w.pg()->AdminUrl());
+  REQUIRE(owner.Query("CREATE TABLE \"" + tenants[1].id.str() +
+                      "\".drivers (tenant_id text, x int, PRIMARY KEY (tenant_id, x))"));
+  Schema v3 = FleetSchema();
+  v3.migrations.push_back({3, "create drivers",
+                           "CREATE TABLE drivers (tenant_id TEXT NOT NULL, id TEXT NOT NULL, "
+                           "PRIMARY KEY (tenant_id, id));"});
+  w.Reopen(v3);
+  CHECK(owner.Scalar("SELECT max(version) FROM tenancy_shared.tenancy_schema_version") == "3");
+  auto report = w.store().MigrateTenants(tenants);
+  REQUIRE(report.entries.size() == 4);  // shared + three tenants
+  CHECK_FALSE(report.ok());
+  for (const auto& e : report.entries) {
+    CAPTURE(e.tenant.str());
+    if (e.tenant == tenants[1].id) {
+      REQUIRE(e.error);
+      CHECK(e.error->code == Errc::kMigrationFailed);
+      CHECK(e.to_version == 2);
+    } else {
+      CHECK_FALSE(e.error);
+      CHECK(e.to_version == 3);
+    }
+  }
+  CHECK(*w.store().SchemaVersion(tenants[1]) == 2);
+  CHECK(*w.store().SchemaVersion(tenants[2]) == 3);
+}
