@@ -25,7 +25,8 @@ struct Args {
 tenancy::Result<Args> ParseArgs(int argc, char** argv, int first,
                                 const std::set<std::string, std::less<>>& flag_names);
 
-// kInvalidArgument naming the first option not in `allowed`.
+// kInvalidArgument naming the first option that is neither in `allowed` nor
+// global (--data, --store, --admin-url, --json).
 tenancy::Result<void> OnlyOptions(const Args& args, std::initializer_list<std::string_view> allowed);
 
 }  // namespace tenancyctl

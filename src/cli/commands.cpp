@@ -71,9 +71,13 @@ int Fail(const tenancy::Error& e) {
   return e.code == Errc::kInvalidArgument ? 2 : 1;
 }
 
-tenancy::Result<Platform> OpenPlatform(const std::string& data_dir) {
+tenancy::Result<Platform> OpenPlatform(const std::string& data_dir, const std::string& store_url,
+                                       const std::string& admin_url) {
   Platform p;
-  auto store = tenancy::Store::Open("sqlite://" + data_dir, FleetSchema());
+  tenancy::StoreOptions options;
+  options.admin_url = admin_url;
+  auto store = tenancy::Store::Open(store_url.empty() ? "sqlite://" + data_dir : store_url,
+                                    FleetSchema(), options);
   if (!store) return store.error();
   p.store = std::move(*store);
   auto directory = tenancy::Directory::Open({.path = data_dir + "/control.db"}, *p.store);
@@ -83,7 +87,7 @@ tenancy::Result<Platform> OpenPlatform(const std::string& data_dir) {
 }
 
 int CmdProvision(Platform& p, const Args& args) {
-  if (auto r = OnlyOptions(args, {"tier", "model", "name", "domain", "placement", "json", "data"}); !r)
+  if (auto r = OnlyOptions(args, {"tier", "model", "name", "domain", "placement"}); !r)
     return Fail(r.error());
   if (args.positional.size() != 1)
     return Fail({Errc::kInvalidArgument, "usage: tenancyctl provision SLUG [--tier T] [--model M]"});
@@ -106,7 +110,7 @@ int CmdProvision(Platform& p, const Args& args) {
 }
 
 int CmdList(Platform& p, const Args& args) {
-  if (auto r = OnlyOptions(args, {"state", "tier", "model", "all", "json", "data"}); !r)
+  if (auto r = OnlyOptions(args, {"state", "tier", "model", "all"}); !r)
     return Fail(r.error());
   tenancy::TenantFilter f;
   f.include_deleted = args.Flag("all");
@@ -140,7 +144,7 @@ int CmdList(Platform& p, const Args& args) {
 }
 
 int CmdShow(Platform& p, const Args& args) {
-  if (auto r = OnlyOptions(args, {"json", "data"}); !r) return Fail(r.error());
+  if (auto r = OnlyOptions(args, {}); !r) return Fail(r.error());
   auto t = Target(p, args);
   if (!t) return Fail(t.error());
   if (args.Flag("json")) {
@@ -158,7 +162,7 @@ int CmdShow(Platform& p, const Args& args) {
 }
 
 int CmdSetState(Platform& p, const Args& args, tenancy::TenantState to) {
-  if (auto r = OnlyOptions(args, {"reason", "json", "data"}); !r) return Fail(r.error());
+  if (auto r = OnlyOptions(args, {"reason"}); !r) return Fail(r.error());
   auto t = Target(p, args);
   if (!t) return Fail(t.error());
   auto r = p.directory->ChangeState((*t)->id, to, args.Option("reason").value_or("by tenancyctl"));
@@ -168,7 +172,7 @@ int CmdSetState(Platform& p, const Args& args, tenancy::TenantState to) {
 }
 
 int CmdOffboard(Platform& p, const Args& args) {
-  if (auto r = OnlyOptions(args, {"reason", "json", "data"}); !r) return Fail(r.error());
+  if (auto r = OnlyOptions(args, {"reason"}); !r) return Fail(r.error());
   auto t = Target(p, args);
   if (!t) return Fail(t.error());
   auto r = p.directory->Offboard((*t)->id, args.Option("reason").value_or("by tenancyctl"));
@@ -178,7 +182,7 @@ int CmdOffboard(Platform& p, const Args& args) {
 }
 
 int CmdHistory(Platform& p, const Args& args) {
-  if (auto r = OnlyOptions(args, {"json", "data"}); !r) return Fail(r.error());
+  if (auto r = OnlyOptions(args, {}); !r) return Fail(r.error());
   auto t = Target(p, args);
   if (!t) return Fail(t.error());
   auto h = p.directory->History((*t)->id);
@@ -201,7 +205,7 @@ int CmdHistory(Platform& p, const Args& args) {
 }
 
 int CmdMigrate(Platform& p, const Args& args) {
-  if (auto r = OnlyOptions(args, {"json", "data"}); !r) return Fail(r.error());
+  if (auto r = OnlyOptions(args, {}); !r) return Fail(r.error());
   std::vector<Tenant> tenants;
   tenancy::TenantFilter f;
   for (;;) {

@@ -17,7 +17,10 @@ struct Platform {
   std::unique_ptr<tenancy::Directory> directory;
 };
 
-tenancy::Result<Platform> OpenPlatform(const std::string& data_dir);
+// Opens the directory under `data_dir` and the store named by `store_url`
+// (empty: SQLite under `data_dir`). `admin_url`: PostgreSQL's migration role.
+tenancy::Result<Platform> OpenPlatform(const std::string& data_dir, const std::string& store_url,
+                                       const std::string& admin_url);
 
 int Fail(const tenancy::Error& e);
 

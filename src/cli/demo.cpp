@@ -10,7 +10,7 @@
 namespace tenancyctl {
 
 int CmdDemo(Platform& p, const Args& args) {
-  if (auto r = OnlyOptions(args, {"data"}); !r) return Fail(r.error());
+  if (auto r = OnlyOptions(args, {"placement"}); !r) return Fail(r.error());
   struct DemoTenant {
     tenancy::ProvisionRequest request;
     const char* plate_prefix;
@@ -20,7 +20,7 @@ int CmdDemo(Platform& p, const Args& args) {
       {{.slug = "partner-fleet", .display_name = "Partner Fleet (own database)", .tier = "premium"},
        "M-PF"},
       {{.slug = "enterprise-rides", .display_name = "Enterprise Rides (dedicated)",
-        .tier = "enterprise"},
+        .tier = "enterprise", .placement = args.Option("placement").value_or("")},
        "HH-ER"},
   };
   tenancy::Repository<Vehicle> vehicles(*p.store, Vehicles());
@@ -61,7 +61,10 @@ int CmdDemo(Platform& p, const Args& args) {
                 v->plate.c_str(), static_cast<long long>(*count));
   }
   std::printf("\nDirectory:\n");
-  return CmdList(p, Args{});
+  Args list;  // the global options only
+  list.options = args.options;
+  list.options.erase("placement");
+  return CmdList(p, list);
 }
 
 }  // namespace tenancyctl

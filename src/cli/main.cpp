@@ -7,12 +7,14 @@
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: tenancyctl [--data DIR] COMMAND [ARGS]
+constexpr const char* kUsage = R"(usage: tenancyctl [--data DIR] [--store URL [--admin-url URL]] COMMAND [ARGS]
 
-Operates the tenants of a tenancy data directory (default ./data).
+Operates the tenants of a tenancy data directory (default ./data). Tenant data
+lives in SQLite under it, or in the store named by --store
+(postgres://app-role@host/db, with --admin-url naming the migration role).
 
 commands:
-  demo                               provision a demo tenant in each model and list them
+  demo [--placement DIR|URL]         provision a demo tenant in each model and list them
   provision SLUG [--tier T] [--model shared|database|dedicated]
                  [--name NAME] [--domain HOST] [--placement DIR]
   list [--state S] [--tier T] [--model M] [--all]
@@ -39,7 +41,8 @@ int main(int argc, char** argv) {
   args->positional.erase(args->positional.begin());
   const std::string data = args->Option("data").value_or("./data");
 
-  auto platform = OpenPlatform(data);
+  auto platform =
+      OpenPlatform(data, args->Option("store").value_or(""), args->Option("admin-url").value_or(""));
   if (!platform) return Fail(platform.error());
   Platform& p = *platform;
   if (command == "demo") return CmdDemo(p, *args);

@@ -40,6 +40,11 @@ Result<void> ValidateDomain(const std::optional<std::string>& domain) {
 
 Error Unknown() { return Error(Errc::kTenantUnknown, "no such tenant"); }
 
+// The control database keeps milliseconds; the in-memory copy keeps the
+// same, so a tenant reads the same from the index, from List and after a
+// restart.
+TimePoint Now(const Clock& clock) { return FromUnixMillis(ToUnixMillis(clock.Now())); }
+
 }  // namespace
 
 Directory::Directory(std::unique_ptr<Impl> impl, Store& store) : impl_(std::move(impl)), store_(store) {}
@@ -52,6 +57,11 @@ Result<std::unique_ptr<Directory>> Directory::Open(DirectoryOptions options, Sto
   if (options.dedicated_root.empty())
     options.dedicated_root =
         (std::filesystem::path(options.path).parent_path() / "dedicated").string();
+  if (auto parent = std::filesystem::path(options.path).parent_path(); !parent.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec) return Fail(Errc::kStorage, "cannot create the directory's folder: " + ec.message());
+  }
   auto db = ControlDb::Open(options.path);
   if (!db) return db.error();
   auto impl = std::make_unique<Impl>();
@@ -102,7 +112,7 @@ Result<ProvisionResult> Directory::Provision(const ProvisionRequest& req) {
                         ? (std::filesystem::path(opt.dedicated_root) / t.id.str()).string()
                         : req.placement;
     t.custom_domain = req.custom_domain;
-    t.created_at = t.updated_at = opt.clock->Now();
+    t.created_at = t.updated_at = Now(*opt.clock);
     t.revision = 1;
     if (auto r = impl_->db->Insert(t); !r) return r.error();
     impl_->index.Put(std::make_shared<const Tenant>(t));
@@ -111,7 +121,7 @@ Result<ProvisionResult> Directory::Provision(const ProvisionRequest& req) {
 
   const TenantState from = t.state;
   t.state = TenantState::kActive;
-  t.updated_at = opt.clock->Now();
+  t.updated_at = Now(*opt.clock);
   ++t.revision;
   if (auto r = impl_->db->Save(t); !r) return r.error();
   (void)impl_->db->RecordTransition(t, from, "provisioned");
@@ -162,7 +172,7 @@ Result<Tenant> Directory::Update(const TenantId& id, const TenantUpdate& update)
   if (update.display_name) t.display_name = *update.display_name;
   if (update.tier) t.tier = *update.tier;
   if (update.custom_domain) t.custom_domain = *update.custom_domain;
-  t.updated_at = impl_->options.clock->Now();
+  t.updated_at = Now(*impl_->options.clock);
   ++t.revision;
   if (auto r = impl_->db->Save(t); !r) return r.error();
   impl_->index.Put(std::make_shared<const Tenant>(t));
@@ -179,7 +189,7 @@ Result<Tenant> Directory::ChangeState(const TenantId& id, TenantState to, std::s
   if (auto r = CheckTransition(current->state, to); !r) return r.error();
   Tenant t = *current;
   t.state = to;
-  t.updated_at = impl_->options.clock->Now();
+  t.updated_at = Now(*impl_->options.clock);
   ++t.revision;
   if (auto r = impl_->db->Save(t); !r) return r.error();
   (void)impl_->db->RecordTransition(t, current->state, reason);
@@ -197,7 +207,7 @@ Result<Tenant> Directory::Offboard(const TenantId& id, std::string_view reason) 
     const TenantState from = t.state;
     if (auto r = CheckTransition(from, to); !r) return r;
     t.state = to;
-    t.updated_at = impl_->options.clock->Now();
+    t.updated_at = Now(*impl_->options.clock);
     ++t.revision;
     if (auto r = impl_->db->Save(t); !r) return r;
     (void)impl_->db->RecordTransition(t, from, reason);
