@@ -14,6 +14,11 @@
 #   TENANCY_BENCH_TMP        scratch directory for the databases
 #                            (default <build dir>/bench-tmp)
 #   TENANCY_BENCH_SMOKE=1    small worlds, as ctest's smoke runs use
+#   TENANCY_BENCH_CMAKE_ARGS extra configure arguments (word-split)
+#
+# The suites measure the SQLite engine only, so the PostgreSQL backend is
+# configured out (no libpq needed); pass -DTENANCY_BUILD_POSTGRES=ON in
+# TENANCY_BENCH_CMAKE_ARGS to build it anyway.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,7 +30,8 @@ suites=(storage_bench directory_bench)
 
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
   -DTENANCY_BUILD_TESTS=OFF -DTENANCY_BUILD_BENCHMARKS=ON -DTENANCY_BUILD_EXAMPLES=OFF \
-  -DTENANCY_BUILD_SERVER=OFF -DTENANCY_INSTALL=OFF
+  -DTENANCY_BUILD_SERVER=OFF -DTENANCY_INSTALL=OFF -DTENANCY_BUILD_POSTGRES=OFF \
+  ${TENANCY_BENCH_CMAKE_ARGS:-}
 cmake --build "$build" --target "${suites[@]}" -j "$jobs"
 
 mkdir -p "$out"

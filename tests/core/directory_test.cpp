@@ -386,7 +386,7 @@ TEST_CASE("List filters and pages by id, each tenant once", "[directory]") {
   for (int i = 0; i < 25; ++i) {
     Tenant t = MustProvision(dir, Request("t" + std::to_string(i), tiers[i % 4]));
     if (i % 5 == 0) t = *dir.ChangeState(t.id, TenantState::kSuspended, "test");
-    if (i % 7 == 3) t = *dir.ChangeState(t.id, TenantState::kQuarantined, "test");
+    else if (i % 7 == 3) t = *dir.ChangeState(t.id, TenantState::kQuarantined, "test");
     all[t.id.str()] = t;
   }
   REQUIRE(all.size() == 25);

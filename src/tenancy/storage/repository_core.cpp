@@ -225,7 +225,13 @@ RepositoryCore::~RepositoryCore() = default;
 
 Result<std::int64_t> RepositoryCore::Run(Scope scope, const std::string& sql,
                                          std::span<const Param> params, RowSink* sink) const {
-  if (Transaction* tx = scope.transaction()) return tx->connection().Run(sql, params, sink);
+  if (Transaction* tx = scope.transaction()) {
+    // An earlier statement may have ended the transaction (a raw INSERT OR
+    // ROLLBACK): running on would autocommit outside the unit of work.
+    if (!tx->connection().InTransaction())
+      return Fail(Errc::kFailedPrecondition, "the transaction has ended");
+    return tx->connection().Run(sql, params, sink);
+  }
   auto lease = store_.Acquire(scope.context().tenant());
   if (!lease) return lease.error();
   return (*lease)->Run(sql, params, sink);

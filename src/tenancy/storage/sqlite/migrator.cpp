@@ -18,7 +18,8 @@ struct TextColumn final : detail::RowSink {
   }
 };
 
-// Every application table must carry tenant_id first in its primary key.
+// Every application table must carry `tenant_id TEXT NOT NULL` first in its
+// primary key.
 Result<void> CheckTenantTables(SqliteConnection& conn) {
   TextColumn tables;
   if (auto r = conn.Run("SELECT name FROM main.sqlite_schema WHERE type = 'table' AND name NOT "
@@ -30,16 +31,21 @@ Result<void> CheckTenantTables(SqliteConnection& conn) {
     struct FirstKey final : detail::RowSink {
       bool tenant_first = false;
       bool OnRow(const RowView& r) override {
-        if (r.Int(1) == 1 && r.Text(0) == "tenant_id") tenant_first = true;
+        // A nullable or non-text tenant_id would admit rows of no tenant.
+        if (r.Int(1) == 1 && r.Text(0) == "tenant_id" && r.Text(2) == "TEXT" && r.Int(3) == 1)
+          tenant_first = true;
         return true;
       }
     } key;
     const Param name[] = {std::string_view(table)};
-    if (auto r = conn.Run("SELECT name, pk FROM pragma_table_info(?, 'main')", name, &key); !r)
+    if (auto r = conn.Run("SELECT name, pk, upper(type), \"notnull\" FROM pragma_table_info(?, 'main')",
+                          name, &key);
+        !r)
       return r.error();
     if (!key.tenant_first)
-      return Fail(Errc::kMigrationFailed,
-                  "table '" + table + "' must have tenant_id first in its primary key");
+      return Fail(Errc::kMigrationFailed, "table '" + table +
+                                              "' must have tenant_id TEXT NOT NULL first in its "
+                                              "primary key");
   }
   return {};
 }

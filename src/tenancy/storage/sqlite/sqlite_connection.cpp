@@ -197,6 +197,11 @@ Result<std::int64_t> SqliteConnection::RunRaw(std::string_view sql, std::span<co
   if (scope.tenant_id.empty()) return Fail(Errc::kInternal, "raw SQL without a tenant");
   if (options_.shared_model && !views_ready_)
     return Fail(Errc::kInternal, "the tenant-scoped views of the shared database are missing");
+  // Raw SQL exists only inside Store::Transact. Outside a transaction here
+  // means an earlier statement ended it (e.g. INSERT OR ROLLBACK): running
+  // on would autocommit what the caller believes is still atomic.
+  if (!InTransaction())
+    return Fail(Errc::kFailedPrecondition, "the transaction has ended; raw SQL cannot run");
   struct RawMode {
     SqliteConnection* c;
     RawMode(SqliteConnection* conn, std::string_view tenant) : c(conn) {
@@ -252,6 +257,7 @@ Result<std::int64_t> SqliteConnection::RunRaw(std::string_view sql, std::span<co
   rc = StepAll(s, sink);
   if (rc != SQLITE_OK) {
     auto e = ErrorFromSqlite(db_, rc, "raw SQL");
+    if ((rc & 0xff) == SQLITE_ERROR) e.code = Errc::kInvalidArgument;  // as when preparing
     if ((rc & 0xff) == SQLITE_CONSTRAINT && e.code == Errc::kConflict &&
         std::strstr(sqlite3_errmsg(db_), "tenant_id") != nullptr)
       e.code = Errc::kTenantMismatch;
@@ -353,7 +359,11 @@ int SqliteConnection::Authorize(int action, const char* a3, const char*, const c
       std::string_view table = a3 ? a3 : "";
       std::string_view schema = db ? db : "";
       if (table.starts_with("sqlite_") || table.starts_with("tenancy_")) return SQLITE_DENY;
-      if (!options_.shared_model) return schema == "main" ? SQLITE_OK : SQLITE_DENY;
+      // A table read without naming any column (count(*)) reports the
+      // schema as written, so none when unqualified: that is `main` too,
+      // as nothing else is reachable (temp is empty, ATTACH is refused).
+      if (!options_.shared_model)
+        return schema == "main" || schema.empty() ? SQLITE_OK : SQLITE_DENY;
       // Shared model: rows only through the tenant-scoped views, and no
       // raw writes (see CreateScopedViews).
       if (action != SQLITE_READ) return SQLITE_DENY;

@@ -59,10 +59,15 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const fs::path& data_dir, Schem
   if (ec) return FsError(ec, "create data directory");
   std::unique_ptr<SqliteStore> store(new SqliteStore(data_dir, std::move(schema), options));
   const std::string shared_path = (data_dir / "shared.db").string();
-  auto conn = SqliteConnection::Open(shared_path, /*create=*/true, store->ConnOptions(true));
+  {
+    // Migrate without the tenant-scoped views: they shadow the tables, so
+    // a migration's ALTER TABLE, CREATE INDEX or UPDATE would hit a view.
+    auto plain = SqliteConnection::Open(shared_path, /*create=*/true, store->ConnOptions(false));
+    if (!plain) return plain.error();
+    if (auto r = Migrate(**plain, store->schema()); !r) return r.error();
+  }
+  auto conn = SqliteConnection::Open(shared_path, /*create=*/false, store->ConnOptions(true));
   if (!conn) return conn.error();
-  if (auto r = Migrate(**conn, store->schema()); !r) return r.error();
-  if (auto r = (*conn)->CreateScopedViews(); !r) return r.error();
   store->shared_ = std::make_shared<DatabaseHandle>(shared_path, store->ConnOptions(true),
                                                     options.idle_connections_per_database);
   store->shared_->Adopt(std::move(*conn));
@@ -102,7 +107,14 @@ Result<std::unique_ptr<SqliteConnection>> SqliteStore::OpenTenantDatabase(const 
 Result<detail::Lease> SqliteStore::Acquire(const Tenant& tenant) {
   if (tenant.state == TenantState::kDeleted)
     return Fail(Errc::kTenantUnknown, "the tenant has been offboarded");
-  if (tenant.model == IsolationModel::kShared) return shared_->Acquire();
+  if (tenant.model == IsolationModel::kShared) {
+    {
+      std::shared_lock lock(dropped_mu_);
+      if (dropped_.contains(tenant.id.str()))
+        return Fail(Errc::kTenantUnknown, "the tenant has been offboarded");
+    }
+    return shared_->Acquire();
+  }
   auto path = DatabasePath(tenant);
   if (!path) return path.error();
   auto handle = handles_.Get(path->string(), [this](const std::string& p) {
@@ -151,6 +163,10 @@ Result<void> SqliteStore::CreateNamespace(const Tenant& tenant) {
 
 Result<void> SqliteStore::DropNamespace(const Tenant& tenant) {
   if (tenant.model == IsolationModel::kShared) {
+    {
+      std::unique_lock lock(dropped_mu_);
+      dropped_.insert(tenant.id.str());
+    }
     auto lease = shared_->Acquire();
     if (!lease) return lease.error();
     auto& conn = static_cast<SqliteConnection&>(**lease);
@@ -179,15 +195,18 @@ Result<void> SqliteStore::DropNamespace(const Tenant& tenant) {
   }
   auto path = DatabasePath(tenant);
   if (!path) return path.error();
+  // A placement whose manifest names another tenant (or none) holds
+  // nothing of this one: a provisioning that failed on a taken placement
+  // must not take the owner's database with it when it is cleaned up.
+  const fs::path dir(tenant.placement);
+  if (tenant.model == IsolationModel::kDedicated && ManifestTenant(dir) != tenant.id.str())
+    return {};
   handles_.Erase(path->string());
   RemoveDatabaseFiles(*path);
   if (tenant.model == IsolationModel::kDedicated) {
-    const fs::path dir(tenant.placement);
-    if (ManifestTenant(dir) == tenant.id.str()) {
-      std::error_code ec;
-      fs::remove(dir / kManifestName, ec);
-      fs::remove(dir, ec);  // only if now empty: never delete what we did not create
-    }
+    std::error_code ec;
+    fs::remove(dir / kManifestName, ec);
+    fs::remove(dir, ec);  // only if now empty: never delete what we did not create
   }
   return {};
 }

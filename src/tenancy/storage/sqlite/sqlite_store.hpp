@@ -9,7 +9,9 @@
 
 #include <filesystem>
 #include <memory>
+#include <shared_mutex>
 #include <string>
+#include <unordered_set>
 
 #include "storage/sqlite/database_pool.hpp"
 #include "tenancy/store.hpp"
@@ -45,6 +47,11 @@ class SqliteStore final : public Store {
   const std::filesystem::path data_dir_;
   std::shared_ptr<DatabaseHandle> shared_;
   HandleCache handles_;
+  // Shared-model tenants dropped by this store. Their namespace is the
+  // shared database, which stays, so contexts minted before the drop are
+  // refused here rather than writing rows for a tenant that is gone.
+  mutable std::shared_mutex dropped_mu_;
+  std::unordered_set<std::string> dropped_;
 };
 
 }  // namespace tenancy::sqlite
