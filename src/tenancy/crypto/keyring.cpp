@@ -1,0 +1,293 @@
+#include <sodium.h>
+
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+
+#include "storage/sqlite/sqlite_connection.hpp"
+#include "tenancy/keys.hpp"
+
+namespace tenancy {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+PRAGMA secure_delete = ON;
+CREATE TABLE IF NOT EXISTS tenancy_data_keys (
+  tenant_id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  wrapped BLOB NOT NULL,          -- nonce (24) || XChaCha20-Poly1305(dek)
+  master_key_id TEXT NOT NULL,
+  is_primary INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, version)
+);
+)sql";
+
+constexpr std::size_t kNonceBytes = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+constexpr std::size_t kTagBytes = crypto_aead_xchacha20poly1305_ietf_ABYTES;
+constexpr std::size_t kMaxCachedKeys = 65536;  // tenants
+
+std::string WrapAd(std::string_view tenant, int version) {
+  return "tenancy.dek.v1\x1f" + std::string(tenant) + "\x1f" + std::to_string(version);
+}
+
+Blob WrapKey(const SecretBytes& dek, const MasterKey& kek, std::string_view tenant, int version) {
+  Blob out(kNonceBytes + dek.size() + kTagBytes);
+  randombytes_buf(out.data(), kNonceBytes);
+  const std::string ad = WrapAd(tenant, version);
+  unsigned long long len = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(
+      out.data() + kNonceBytes, &len, dek.data(), dek.size(),
+      reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nullptr, out.data(),
+      kek.key.data());
+  return out;
+}
+
+Result<SecretBytes> UnwrapKey(BlobView wrapped, const MasterKey& kek, std::string_view tenant,
+                           int version) {
+  if (wrapped.size() != kNonceBytes + kKeyBytes + kTagBytes)
+    return Fail(Errc::kDataCorrupted, "a wrapped data key has the wrong size");
+  SecretBytes dek(kKeyBytes);
+  const std::string ad = WrapAd(tenant, version);
+  unsigned long long len = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          dek.data(), &len, nullptr, wrapped.data() + kNonceBytes, wrapped.size() - kNonceBytes,
+          reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), wrapped.data(),
+          kek.key.data()) != 0)
+    return Fail(Errc::kDataCorrupted, "a data key fails to unwrap under its master key");
+  return dek;
+}
+
+struct KeyRow {
+  std::string tenant;
+  int version = 0;
+  Blob wrapped;
+  std::string master_key_id;
+  bool primary = false;
+  std::int64_t created_at = 0;
+};
+
+struct KeyRows final : detail::RowSink {
+  std::vector<KeyRow> rows;
+  bool OnRow(const RowView& r) override {
+    KeyRow k;
+    k.tenant = r.Text(0);
+    k.version = static_cast<int>(r.Int(1));
+    auto b = r.Bytes(2);
+    k.wrapped.assign(b.begin(), b.end());
+    k.master_key_id = r.Text(3);
+    k.primary = r.Int(4) != 0;
+    k.created_at = r.Int(5);
+    rows.push_back(std::move(k));
+    return true;
+  }
+};
+
+constexpr const char* kSelect =
+    "SELECT tenant_id, version, wrapped, master_key_id, is_primary, created_at FROM "
+    "tenancy_data_keys";
+
+}  // namespace
+
+struct Keyring::Impl {
+  const KeyProvider* provider = nullptr;
+  Clock* clock = nullptr;
+  std::mutex db_mu;  // every use of `db`
+  std::unique_ptr<sqlite::SqliteConnection> db;
+
+  // Unwrapped keys by tenant; looked up by string_view, so a hit allocates
+  // nothing. Bounded: past kMaxCachedKeys tenants it starts over.
+  struct TenantKeys {
+    int primary = 0;
+    std::map<int, std::shared_ptr<const SecretBytes>> versions;
+  };
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  mutable std::shared_mutex cache_mu;
+  std::unordered_map<std::string, TenantKeys, Hash, std::equal_to<>> cache;
+
+  void Remember(std::string_view tenant, int version, std::shared_ptr<const SecretBytes> key,
+                int primary_version) {
+    std::unique_lock lock(cache_mu);
+    if (cache.size() >= kMaxCachedKeys && !cache.contains(tenant)) cache.clear();
+    auto& entry = cache[std::string(tenant)];
+    entry.versions[version] = std::move(key);
+    if (primary_version) entry.primary = primary_version;
+  }
+
+  Result<std::vector<KeyRow>> Rows(std::string_view tenant) {
+    KeyRows rows;
+    const Param p[] = {tenant};
+    auto r = db->Run(std::string(kSelect) + " WHERE tenant_id = ? ORDER BY version", p, &rows);
+    if (!r) return r.error();
+    return std::move(rows.rows);
+  }
+
+  Result<int> Insert(std::string_view tenant, int version) {
+    auto kek = provider->Current();
+    if (!kek) return kek.error();
+    SecretBytes dek = SecretBytes::Random(kKeyBytes);
+    const Blob wrapped = WrapKey(dek, **kek, tenant, version);
+    if (auto r = db->Begin(); !r) return r.error();
+    const Param clear[] = {tenant};
+    const Param row[] = {tenant, std::int64_t{version}, BlobView(wrapped),
+                         std::string_view((*kek)->id), ToUnixMillis(clock->Now())};
+    auto a = db->Run("UPDATE tenancy_data_keys SET is_primary = 0 WHERE tenant_id = ?", clear, nullptr);
+    auto b = a ? db->Run("INSERT INTO tenancy_data_keys (tenant_id, version, wrapped, "
+                         "master_key_id, is_primary, created_at) VALUES (?, ?, ?, ?, 1, ?)",
+                         row, nullptr)
+               : a;
+    if (!b) {
+      (void)db->Rollback();
+      return b.error();
+    }
+    if (auto c = db->Commit(); !c) return c.error();
+    Remember(tenant, version, std::make_shared<const SecretBytes>(std::move(dek)), version);
+    return version;
+  }
+};
+
+Keyring::Keyring(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Keyring::~Keyring() = default;
+
+Result<std::unique_ptr<Keyring>> Keyring::Open(const std::string& path, const KeyProvider& provider,
+                                               Clock& clock) {
+  if (sodium_init() < 0) return Fail(Errc::kInternal, "libsodium failed to initialise");
+  auto db = sqlite::SqliteConnection::Open(path, /*create=*/true, sqlite::ConnectionOptions{});
+  if (!db) return db.error();
+  if (auto r = (*db)->ExecScript(kSchema); !r) return r.error();
+  auto impl = std::make_unique<Impl>();
+  impl->provider = &provider;
+  impl->clock = &clock;
+  impl->db = std::move(*db);
+  return std::unique_ptr<Keyring>(new Keyring(std::move(impl)));
+}
+
+Result<int> Keyring::Create(const TenantId& tenant) {
+  std::lock_guard lock(impl_->db_mu);
+  auto rows = impl_->Rows(tenant.str());
+  if (!rows) return rows.error();
+  for (const auto& k : *rows)
+    if (k.primary) return k.version;
+  if (!rows->empty()) return Fail(Errc::kDataCorrupted, "the tenant's data keys have no primary");
+  return impl_->Insert(tenant.str(), 1);
+}
+
+Result<int> Keyring::Rotate(const TenantId& tenant) {
+  std::lock_guard lock(impl_->db_mu);
+  auto rows = impl_->Rows(tenant.str());
+  if (!rows) return rows.error();
+  if (rows->empty()) return Fail(Errc::kNotFound, "the tenant has no data key");
+  return impl_->Insert(tenant.str(), rows->back().version + 1);
+}
+
+Result<std::size_t> Keyring::RewrapAll() {
+  std::lock_guard lock(impl_->db_mu);
+  auto current = impl_->provider->Current();
+  if (!current) return current.error();
+  KeyRows all;
+  if (auto r = impl_->db->Run(kSelect, {}, &all); !r) return r.error();
+  if (auto r = impl_->db->Begin(); !r) return r.error();
+  std::size_t count = 0;
+  for (const auto& k : all.rows) {
+    if (k.master_key_id == (*current)->id) continue;
+    auto old = impl_->provider->Get(k.master_key_id);
+    if (!old) {
+      (void)impl_->db->Rollback();
+      return old.error();
+    }
+    auto dek = UnwrapKey(k.wrapped, **old, k.tenant, k.version);
+    if (!dek) {
+      (void)impl_->db->Rollback();
+      return dek.error();
+    }
+    const Blob wrapped = WrapKey(*dek, **current, k.tenant, k.version);
+    const Param p[] = {BlobView(wrapped), std::string_view((*current)->id),
+                       std::string_view(k.tenant), std::int64_t{k.version}};
+    if (auto r = impl_->db->Run("UPDATE tenancy_data_keys SET wrapped = ?, master_key_id = ? "
+                                "WHERE tenant_id = ? AND version = ?",
+                                p, nullptr);
+        !r) {
+      (void)impl_->db->Rollback();
+      return r.error();
+    }
+    ++count;
+  }
+  if (auto r = impl_->db->Commit(); !r) return r.error();
+  return count;
+}
+
+Result<void> Keyring::Destroy(const TenantId& tenant) {
+  {
+    std::lock_guard lock(impl_->db_mu);
+    const Param p[] = {std::string_view(tenant.str())};
+    if (auto r = impl_->db->Run("DELETE FROM tenancy_data_keys WHERE tenant_id = ?", p, nullptr); !r)
+      return r.error();
+    // secure_delete zeroed the freed pages; the WAL still holds the old
+    // ones until a checkpoint copies the database and truncates the log.
+    if (auto r = impl_->db->ExecScript("PRAGMA wal_checkpoint(TRUNCATE);"); !r) return r;
+  }
+  std::unique_lock lock(impl_->cache_mu);
+  impl_->cache.erase(tenant.str());
+  return {};
+}
+
+Result<std::vector<DataKeyInfo>> Keyring::List(const TenantId& tenant) const {
+  std::lock_guard lock(impl_->db_mu);
+  auto rows = impl_->Rows(tenant.str());
+  if (!rows) return rows.error();
+  std::vector<DataKeyInfo> out;
+  for (const auto& k : *rows)
+    out.push_back({k.version, k.primary, k.master_key_id, FromUnixMillis(k.created_at)});
+  return out;
+}
+
+Result<int> Keyring::PrimaryVersion(const TenantId& tenant) const {
+  int version = 0;
+  auto key = Unwrap(tenant.str(), 0, &version);
+  if (!key) return key.error();
+  return version;
+}
+
+Result<std::shared_ptr<const SecretBytes>> Keyring::Unwrap(std::string_view tenant, int version,
+                                                           int* resolved_version) const {
+  {
+    std::shared_lock lock(impl_->cache_mu);
+    if (auto entry = impl_->cache.find(tenant); entry != impl_->cache.end()) {
+      const int v = version == 0 ? entry->second.primary : version;
+      if (auto it = entry->second.versions.find(v); it != entry->second.versions.end()) {
+        if (resolved_version) *resolved_version = v;
+        return it->second;
+      }
+    }
+  }
+  // Miss: read and unwrap, then cache.
+  std::lock_guard lock(impl_->db_mu);
+  auto rows = impl_->Rows(tenant);
+  if (!rows) return rows.error();
+  const KeyRow* chosen = nullptr;
+  int primary = 0;
+  for (const auto& k : *rows) {
+    if (k.primary) primary = k.version;
+    if (k.version == version || (version == 0 && k.primary)) chosen = &k;
+  }
+  if (!chosen)
+    return Fail(Errc::kNotFound, version == 0 ? "the tenant has no data key"
+                                              : "the tenant has no data key version " +
+                                                    std::to_string(version));
+  auto kek = impl_->provider->Get(chosen->master_key_id);
+  if (!kek) return kek.error();
+  auto dek = UnwrapKey(chosen->wrapped, **kek, chosen->tenant, chosen->version);
+  if (!dek) return dek.error();
+  auto shared = std::make_shared<const SecretBytes>(std::move(*dek));
+  impl_->Remember(tenant, chosen->version, shared, primary);
+  if (resolved_version) *resolved_version = chosen->version;
+  return shared;
+}
+
+}  // namespace tenancy
