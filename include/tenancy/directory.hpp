@@ -30,6 +30,7 @@
 #include "tenancy/clock.hpp"
 #include "tenancy/context.hpp"
 #include "tenancy/export.hpp"
+#include "tenancy/keys.hpp"
 #include "tenancy/result.hpp"
 #include "tenancy/store.hpp"
 #include "tenancy/tenant.hpp"
@@ -56,6 +57,10 @@ struct DirectoryOptions {
   std::string dedicated_root{};
   // Source of timestamps. Never null; must outlive the directory.
   Clock* clock = &SystemClock();
+  // When set, provisioning creates the tenant's data key and offboarding
+  // destroys every version of it (crypto-shredding). Must outlive the
+  // directory.
+  Keyring* keyring = nullptr;
 };
 
 struct ProvisionRequest {
@@ -126,8 +131,9 @@ class TENANCY_EXPORT Directory {
   // illegal transition, kTenantUnknown for an unknown tenant.
   Result<Tenant> ChangeState(const TenantId& id, TenantState to, std::string_view reason);
 
-  // Removes the tenant's data per its model and marks it deleted; its slug
-  // and domain become free. Resumes an offboarding that failed half-way.
+  // Removes the tenant's data per its model, destroys its data keys (when a
+  // keyring is configured) and marks it deleted; its slug and domain become
+  // free. Resumes an offboarding that failed half-way.
   Result<Tenant> Offboard(const TenantId& id, std::string_view reason);
 
   // Mints the context of an authenticated principal acting in a tenant.

@@ -40,13 +40,19 @@ struct ColumnOptions {
   // Largest accepted value in bytes (text or blob); 0 means the store's
   // `max_field_bytes`. Longer values are refused with kInvalidArgument.
   std::size_t max_bytes = 0;
+  // Stored sealed under the tenant's data key (keys.hpp): the column holds a
+  // BLOB/BYTEA ciphertext bound to tenant, table, column and row key. Only
+  // for text and blob members, not for keys; such columns cannot be filtered
+  // on. A null optional stays NULL (nullness is not hidden).
+  bool encrypted = false;
 };
 
 struct ColumnSpec {
   std::string name{};
   ColumnType type = ColumnType::kText;
   bool nullable = false;
-  std::size_t max_bytes = 0;
+  std::size_t max_bytes = 0;  // of the plaintext
+  bool encrypted = false;
 };
 
 // The type-independent part of a descriptor, shared with the engines.
@@ -57,6 +63,11 @@ struct EntitySchema {
 
   // Index of `name` in `columns`, or -1.
   TENANCY_EXPORT int ColumnIndex(std::string_view name) const noexcept;
+  bool HasEncryptedColumns() const noexcept {
+    for (const auto& c : columns)
+      if (c.encrypted) return true;
+    return false;
+  }
 };
 
 // True for a table or column name tenancy accepts: [a-z_][a-z0-9_]{0,62}, not
@@ -148,6 +159,8 @@ class Entity {
       detail::ThrowDescriptorError("key column '" + name + "' declared after a non-key column");
     if constexpr (detail::FieldTraits<M>::kNullable)
       detail::ThrowDescriptorError("key column '" + name + "' cannot be nullable");
+    if (options.encrypted)
+      detail::ThrowDescriptorError("key column '" + name + "' cannot be encrypted");
     Add(std::move(name), member, options);
     ++schema_->key_count;
     return *this;
@@ -192,8 +205,10 @@ class Entity {
     using Traits = detail::FieldTraits<M>;
     if (!IsValidIdentifier(name)) detail::ThrowDescriptorError("invalid column name '" + name + "'");
     if (schema_->ColumnIndex(name) >= 0) detail::ThrowDescriptorError("duplicate column '" + name + "'");
+    if (options.encrypted && Traits::kType != ColumnType::kText && Traits::kType != ColumnType::kBlob)
+      detail::ThrowDescriptorError("column '" + name + "': only text and blob columns can be encrypted");
     schema_->columns.push_back(ColumnSpec{std::move(name), Traits::kType, Traits::kNullable,
-                                          options.max_bytes});
+                                          options.max_bytes, options.encrypted});
     fields_.push_back(Field{
         [member](const T& obj) { return Traits::ToParam(obj.*member); },
         [member](T& obj, const RowView& row, int i) { Traits::FromRow(obj.*member, row, i); }});

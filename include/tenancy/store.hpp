@@ -38,6 +38,7 @@
 
 namespace tenancy {
 
+class FieldCipher;
 class TenantContext;
 class Transaction;
 namespace detail {
@@ -81,6 +82,10 @@ struct StoreOptions {
   std::size_t max_field_bytes = std::size_t{1} << 20;
   // Prepared statements cached per connection. Default 128.
   std::size_t statement_cache_size = 128;
+
+  // Seals and opens encrypted columns (keys.hpp). Required by entities that
+  // declare one; must outlive the store. Null: no field encryption.
+  const FieldCipher* cipher = nullptr;
 
   // -- PostgreSQL --
   // The role that owns schemas and runs migrations (DDL), as a connection

@@ -118,6 +118,9 @@ Result<ProvisionResult> Directory::Provision(const ProvisionRequest& req) {
     impl_->index.Put(std::make_shared<const Tenant>(t));
   }
   if (auto r = store_.CreateNamespace(t); !r) return r.error();  // stays provisioning; retry resumes
+  if (opt.keyring) {
+    if (auto r = opt.keyring->Create(t.id); !r) return r.error();
+  }
 
   const TenantState from = t.state;
   t.state = TenantState::kActive;
@@ -217,6 +220,9 @@ Result<Tenant> Directory::Offboard(const TenantId& id, std::string_view reason) 
   if (t.state != TenantState::kOffboarding)
     if (auto r = advance(TenantState::kOffboarding); !r) return r.error();
   if (auto r = store_.DropNamespace(t); !r) return r.error();  // stays offboarding; retry resumes
+  if (impl_->options.keyring) {
+    if (auto r = impl_->options.keyring->Destroy(t.id); !r) return r.error();
+  }
   if (auto r = advance(TenantState::kDeleted); !r) return r.error();
   return t;
 }
