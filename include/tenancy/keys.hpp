@@ -145,6 +145,8 @@ class TENANCY_EXPORT FieldCipher {
   // The key version a sealed value names, or kDataCorrupted.
   static Result<int> VersionOf(BlobView sealed);
 
+  const Keyring& keyring() const noexcept { return keyring_; }
+
  private:
   const Keyring& keyring_;
 };

@@ -102,6 +102,15 @@ class TENANCY_EXPORT RepositoryCore {
   Result<std::string> List(Scope scope, const ListQuery& query, RowSink& sink) const;
   Result<std::int64_t> Count(Scope scope, std::span<const Filter> filters) const;
 
+  // One step of re-encryption (reencrypt.hpp): re-seals, under the tenant's
+  // primary key, the encrypted values of up to `limit` rows after `after`
+  // that are sealed under an older version. Each row is rewritten only if
+  // unchanged since it was read (compare-and-swap), so concurrent writers
+  // win. `*rewritten` counts the rows changed; returns the next cursor
+  // (empty at the end).
+  Result<std::string> ReencryptBatch(Scope scope, const std::string& after, std::size_t limit,
+                                     std::int64_t* seen, std::int64_t* rewritten) const;
+
   const EntitySchema& schema() const noexcept { return *schema_; }
 
  private:

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "storage/sealed_columns.hpp"
 #include "tenancy/repository.hpp"
 
 namespace tenancy::detail {
@@ -268,6 +269,13 @@ Result<bool> RepositoryCore::Get(Scope scope, std::span<const Param> key, RowSin
       return false;
     }
   } first(sink);
+  if (schema_->HasEncryptedColumns()) {
+    OpeningSink opening(store_.options().cipher, *schema_, scope.context().tenant_id().str(), first);
+    auto r = Run(scope, sql_->get, params, &opening);
+    if (!r) return r.error();
+    if (opening.error()) return *opening.error();
+    return first.found;
+  }
   auto r = Run(scope, sql_->get, params, &first);
   if (!r) return r.error();
   return first.found;
@@ -275,6 +283,14 @@ Result<bool> RepositoryCore::Get(Scope scope, std::span<const Param> key, RowSin
 
 Result<void> RepositoryCore::Insert(Scope scope, std::span<const Param> row) const {
   if (auto r = CheckRow(row); !r) return r;
+  SealedRow sealed;
+  if (schema_->HasEncryptedColumns()) {
+    if (auto r = SealRow(store_.options().cipher, *schema_, scope.context().tenant_id().str(), row,
+                         sealed);
+        !r)
+      return r;
+    row = sealed.params;
+  }
   ParamBuffer params;
   params.push_back(std::string_view(scope.context().tenant_id().str()));
   params.insert(params.end(), row.begin(), row.end());
@@ -289,6 +305,14 @@ Result<void> RepositoryCore::Insert(Scope scope, std::span<const Param> row) con
 
 Result<void> RepositoryCore::Update(Scope scope, std::span<const Param> row) const {
   if (auto r = CheckRow(row); !r) return r;
+  SealedRow sealed;
+  if (schema_->HasEncryptedColumns()) {
+    if (auto r = SealRow(store_.options().cipher, *schema_, scope.context().tenant_id().str(), row,
+                         sealed);
+        !r)
+      return r;
+    row = sealed.params;
+  }
   const std::size_t k = schema_->key_count;
   ParamBuffer params(row.begin() + static_cast<std::ptrdiff_t>(k), row.end());
   params.push_back(std::string_view(scope.context().tenant_id().str()));
@@ -301,6 +325,14 @@ Result<void> RepositoryCore::Update(Scope scope, std::span<const Param> row) con
 
 Result<void> RepositoryCore::Upsert(Scope scope, std::span<const Param> row) const {
   if (auto r = CheckRow(row); !r) return r;
+  SealedRow sealed;
+  if (schema_->HasEncryptedColumns()) {
+    if (auto r = SealRow(store_.options().cipher, *schema_, scope.context().tenant_id().str(), row,
+                         sealed);
+        !r)
+      return r;
+    row = sealed.params;
+  }
   ParamBuffer params;
   params.push_back(std::string_view(scope.context().tenant_id().str()));
   params.insert(params.end(), row.begin(), row.end());
@@ -332,6 +364,8 @@ Result<void> AppendFilters(const EntitySchema& schema, std::span<const Filter> f
   for (const auto& f : filters) {
     if (schema.ColumnIndex(f.column) < 0)
       return Fail(Errc::kInvalidArgument, "unknown filter column '" + f.column.substr(0, 64) + "'");
+    if (schema.columns[static_cast<std::size_t>(schema.ColumnIndex(f.column))].encrypted)
+      return Fail(Errc::kInvalidArgument, "cannot filter on encrypted column '" + f.column + "'");
     sql += " AND \"" + f.column + "\"";
     sql += OpSql(f.op);
     sql += "?";
@@ -362,6 +396,13 @@ Result<std::string> RepositoryCore::List(Scope scope, const ListQuery& query, Ro
   sql += " ORDER BY " + sql_->key_list + " LIMIT ?";
   params.push_back(static_cast<std::int64_t>(query.limit + 1));
   PageSink page(sink, query.limit, schema_->key_count);
+  if (schema_->HasEncryptedColumns()) {
+    OpeningSink opening(store_.options().cipher, *schema_, scope.context().tenant_id().str(), page);
+    auto r = Run(scope, sql, params, &opening);
+    if (!r) return r.error();
+    if (opening.error()) return *opening.error();
+    return page.NextCursor();
+  }
   auto r = Run(scope, sql, params, &page);
   if (!r) return r.error();
   return page.NextCursor();
@@ -402,3 +443,100 @@ void ThrowDescriptorError(const std::string& what) { throw std::logic_error("ten
 }  // namespace detail
 
 }  // namespace tenancy
+
+namespace tenancy::detail {
+
+Result<std::string> RepositoryCore::ReencryptBatch(Scope scope, const std::string& after,
+                                                   std::size_t limit, std::int64_t* seen,
+                                                   std::int64_t* rewritten) const {
+  const FieldCipher* cipher = store_.options().cipher;
+  if (!cipher) return Fail(Errc::kFailedPrecondition, "the store has no field cipher");
+  if (!schema_->HasEncryptedColumns()) return std::string();
+  const std::string& tenant = scope.context().tenant_id().str();
+  auto primary = cipher->keyring().Unwrap(tenant, 0, nullptr);
+  if (!primary) return primary.error();
+  int target = 0;
+  (void)cipher->keyring().Unwrap(tenant, 0, &target);
+
+  // Read the raw (sealed) rows of the page.
+  struct RawRows final : RowSink {
+    std::vector<std::vector<Value>> rows;
+    bool OnRow(const RowView& r) override {
+      auto& row = rows.emplace_back();
+      for (int i = 0; i < r.size(); ++i) row.push_back(r.Get(i));
+      return true;
+    }
+  } raw;
+  ListQuery q;
+  q.limit = limit;
+  q.after = after;
+  PageSink page(raw, limit, schema_->key_count);
+  {
+    std::string sql = sql_->select_prefix;
+    ParamBuffer params;
+    params.push_back(std::string_view(tenant));
+    std::vector<Value> cursor;
+    if (!after.empty()) {
+      auto decoded = DecodeCursor(after, schema_->key_count);
+      if (!decoded) return decoded.error();
+      cursor = std::move(*decoded);
+      std::string marks = "?";
+      for (std::size_t i = 1; i < cursor.size(); ++i) marks += ",?";
+      sql += " AND " + sql_->key_tuple + " > " + (cursor.size() == 1 ? marks : "(" + marks + ")");
+      for (const auto& v : cursor) params.push_back(AsParam(v));
+    }
+    sql += " ORDER BY " + sql_->key_list + " LIMIT ?";
+    params.push_back(static_cast<std::int64_t>(limit + 1));
+    if (auto r = Run(scope, sql, params, &page); !r) return r.error();
+  }
+
+  const auto& cols = schema_->columns;
+  for (auto& row : raw.rows) {
+    ++*seen;
+    std::vector<Param> key;
+    for (std::size_t i = 0; i < schema_->key_count; ++i) key.push_back(AsParam(row[i]));
+    const Blob row_key = EncodeRowKey(key);
+    std::string sets, guards;
+    std::vector<Blob> fresh;
+    fresh.reserve(cols.size());
+    std::vector<std::size_t> changed;
+    for (std::size_t i = schema_->key_count; i < cols.size(); ++i) {
+      if (!cols[i].encrypted || !std::holds_alternative<Blob>(row[i])) continue;
+      const Blob& sealed = std::get<Blob>(row[i]);
+      auto version = FieldCipher::VersionOf(sealed);
+      if (!version) return Error(version.error().code, schema_->table + "." + cols[i].name + ": " + version.error().message);
+      if (*version == target) continue;
+      const FieldAddress at{tenant, schema_->table, cols[i].name, row_key};
+      auto plain = cipher->Open(at, sealed);
+      if (!plain) return plain.error();
+      auto resealed = cipher->Seal(at, *plain);
+      Wipe(*plain);
+      if (!resealed) return resealed.error();
+      fresh.push_back(std::move(*resealed));
+      changed.push_back(i);
+    }
+    if (changed.empty()) continue;
+    ParamBuffer params;
+    for (std::size_t j = 0; j < changed.size(); ++j) {
+      sets += (j ? ", " : "") + Quote(cols[changed[j]].name) + " = ?";
+      params.push_back(BlobView(fresh[j]));
+    }
+    params.push_back(std::string_view(tenant));
+    std::string sql = "UPDATE " + store_.QualifiedTable(schema_->table) + " SET " + sets +
+                      " WHERE tenant_id = ?";
+    for (std::size_t i = 0; i < schema_->key_count; ++i) {
+      sql += " AND " + Quote(cols[i].name) + " = ?";
+      params.push_back(key[i]);
+    }
+    for (std::size_t idx : changed) {
+      sql += " AND " + Quote(cols[idx].name) + " = ?";  // unchanged since read
+      params.push_back(BlobView(std::get<Blob>(row[idx])));
+    }
+    auto r = Run(scope, sql, params, nullptr);
+    if (!r) return r.error();
+    *rewritten += *r;
+  }
+  return page.NextCursor();
+}
+
+}  // namespace tenancy::detail
