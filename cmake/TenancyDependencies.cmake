@@ -1,5 +1,5 @@
 # Dependencies come from Debian 12 packages only (see README). No downloads.
-find_package(Boost 1.81 REQUIRED CONFIG)
+find_package(Boost 1.81 REQUIRED CONFIG COMPONENTS json)
 find_package(SQLite3 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(sodium REQUIRED IMPORTED_TARGET GLOBAL libsodium)

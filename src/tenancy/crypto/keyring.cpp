@@ -5,6 +5,7 @@
 #include <shared_mutex>
 #include <unordered_map>
 
+#include "crypto/wrap.hpp"
 #include "storage/sqlite/sqlite_connection.hpp"
 #include "tenancy/keys.hpp"
 
@@ -24,8 +25,6 @@ CREATE TABLE IF NOT EXISTS tenancy_data_keys (
 );
 )sql";
 
-constexpr std::size_t kNonceBytes = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
-constexpr std::size_t kTagBytes = crypto_aead_xchacha20poly1305_ietf_ABYTES;
 constexpr std::size_t kMaxCachedKeys = 65536;  // tenants
 
 std::string WrapAd(std::string_view tenant, int version) {
@@ -33,30 +32,12 @@ std::string WrapAd(std::string_view tenant, int version) {
 }
 
 Blob WrapKey(const SecretBytes& dek, const MasterKey& kek, std::string_view tenant, int version) {
-  Blob out(kNonceBytes + dek.size() + kTagBytes);
-  randombytes_buf(out.data(), kNonceBytes);
-  const std::string ad = WrapAd(tenant, version);
-  unsigned long long len = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(
-      out.data() + kNonceBytes, &len, dek.data(), dek.size(),
-      reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nullptr, out.data(),
-      kek.key.data());
-  return out;
+  return crypto::WrapSecret(dek.bytes(), kek, WrapAd(tenant, version));
 }
 
 Result<SecretBytes> UnwrapKey(BlobView wrapped, const MasterKey& kek, std::string_view tenant,
-                           int version) {
-  if (wrapped.size() != kNonceBytes + kKeyBytes + kTagBytes)
-    return Fail(Errc::kDataCorrupted, "a wrapped data key has the wrong size");
-  SecretBytes dek(kKeyBytes);
-  const std::string ad = WrapAd(tenant, version);
-  unsigned long long len = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-          dek.data(), &len, nullptr, wrapped.data() + kNonceBytes, wrapped.size() - kNonceBytes,
-          reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), wrapped.data(),
-          kek.key.data()) != 0)
-    return Fail(Errc::kDataCorrupted, "a data key fails to unwrap under its master key");
-  return dek;
+                              int version) {
+  return crypto::UnwrapSecret(wrapped, kek, WrapAd(tenant, version), kKeyBytes);
 }
 
 struct KeyRow {

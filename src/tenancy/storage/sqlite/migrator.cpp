@@ -38,8 +38,9 @@ Result<void> CheckTenantTables(SqliteConnection& conn) {
       }
     } key;
     const Param name[] = {std::string_view(table)};
-    if (auto r = conn.Run("SELECT name, pk, upper(type), \"notnull\" FROM pragma_table_info(?, 'main')",
-                          name, &key);
+    if (auto r = conn.Run(
+            "SELECT name, pk, upper(type), \"notnull\" FROM pragma_table_info(?, 'main')", name,
+            &key);
         !r)
       return r.error();
     if (!key.tenant_first)
@@ -91,6 +92,21 @@ Result<int> Migrate(SqliteConnection& conn, const Schema& schema, int* reached) 
                                                m.name + ") failed: " + e.message);
     };
     if (auto r = conn.Begin(); !r) return fail(r.error());
+    // Another connection (a thread opening the same tenant, another process)
+    // may have applied it while BEGIN IMMEDIATE waited: look again under the
+    // write lock rather than apply it twice.
+    auto now = ReadSchemaVersion(conn);
+    if (!now) return fail(now.error());
+    if (*now >= m.version) {
+      (void)conn.Rollback();
+      if (*now > schema.latest_version())
+        return Fail(Errc::kMigrationFailed, "database schema version " + std::to_string(*now) +
+                                                " is newer than this program's " +
+                                                std::to_string(schema.latest_version()));
+      version = *now;
+      if (reached) *reached = version;
+      continue;
+    }
     if (auto r = conn.ExecScript(kVersionTable); !r) return fail(r.error());
     if (auto r = conn.ExecScript(m.sql); !r) return fail(r.error());
     if (auto r = CheckTenantTables(conn); !r) return fail(r.error());

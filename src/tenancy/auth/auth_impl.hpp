@@ -1,0 +1,87 @@
+// The Authenticator's state, shared by its API-key and token halves.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "storage/sqlite/sqlite_connection.hpp"
+#include "tenancy/auth.hpp"
+
+namespace tenancy {
+
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
+struct Authenticator::Impl {
+  AuthOptions options;
+  Directory* directory = nullptr;
+  const KeyProvider* keys = nullptr;
+
+  std::mutex db_mu;  // every use of `db`
+  std::unique_ptr<sqlite::SqliteConnection> db;
+
+  // -- API keys --
+  struct CachedKey {
+    std::string tenant;  // tenant id or "platform"
+    std::array<unsigned char, 32> hash{};
+    std::shared_ptr<const SecretBytes> hash_key;  // subkey of the master key
+    std::shared_ptr<const Authenticated> who;
+    bool revoked = false;
+    TimePoint loaded_at{};
+    std::atomic<std::int64_t> last_flush_ms{0};
+  };
+  mutable std::shared_mutex keys_mu;
+  std::unordered_map<std::string, std::shared_ptr<CachedKey>, StringHash, std::equal_to<>> api_keys;
+  std::mutex subkeys_mu;
+  std::map<std::string, std::shared_ptr<const SecretBytes>> hash_subkeys;  // by master key id
+
+  // -- tokens --
+  struct SigningKey {
+    std::string kid;
+    TenantId tenant;
+    std::array<unsigned char, 32> public_key{};
+    std::shared_ptr<const SecretBytes> secret;  // loaded for the current key only
+    bool current = false;
+    bool retired = false;
+  };
+  mutable std::shared_mutex signing_mu;
+  std::unordered_map<std::string, std::shared_ptr<const SigningKey>, StringHash, std::equal_to<>>
+      signing_by_kid;
+
+  using TokenDigest = std::array<unsigned char, 16>;
+  struct DigestHash {
+    std::size_t operator()(const TokenDigest& d) const noexcept {
+      std::size_t h;
+      std::memcpy(&h, d.data(), sizeof h);
+      return h;
+    }
+  };
+  struct CachedToken {
+    std::shared_ptr<const Authenticated> who;
+    std::string kid;
+    std::int64_t nbf = 0, exp = 0;  // seconds
+    std::uint64_t generation = 0;
+  };
+  mutable std::shared_mutex tokens_mu;
+  std::unordered_map<TokenDigest, CachedToken, DigestHash> tokens;
+  std::unordered_set<std::string, StringHash, std::equal_to<>> revoked_jtis;
+  std::atomic<std::uint64_t> generation{1};  // bumped by every revocation
+
+  Result<std::shared_ptr<const SecretBytes>> HashSubkey(const std::string& master_id);
+  Result<std::shared_ptr<const SigningKey>> LoadSigningKey(std::string_view kid);
+  Result<std::shared_ptr<const SigningKey>> CurrentSigningKey(const TenantId& tenant);
+  Result<std::shared_ptr<const SigningKey>> CreateSigningKey(const TenantId& tenant);
+  // kTenantUnknown / kTenantSuspended unless the tenant may act.
+  Result<void> CheckTenantLive(const TenantId& tenant) const;
+};
+
+Error InvalidCredentials();
+
+}  // namespace tenancy

@@ -1,0 +1,18 @@
+// Wrapping secrets under a master key: nonce (24) ‖ XChaCha20-Poly1305(secret),
+// with associated data naming what the secret is for, so a wrapped key cannot
+// be swapped for another.
+#pragma once
+
+#include <string_view>
+
+#include "tenancy/keys.hpp"
+
+namespace tenancy::crypto {
+
+Blob WrapSecret(std::span<const unsigned char> secret, const MasterKey& kek, std::string_view ad);
+
+// kDataCorrupted when `wrapped` is not `size` bytes sealed under `kek` for `ad`.
+Result<SecretBytes> UnwrapSecret(BlobView wrapped, const MasterKey& kek, std::string_view ad,
+                                 std::size_t size);
+
+}  // namespace tenancy::crypto
