@@ -46,9 +46,10 @@ class DirectoryWorld {
     for (std::size_t i = 0; i < n; ++i)
       tenants.push_back(world.Provision(Key("tenant-", i), IsolationModel::kShared));
     const double took = SecondsSince(start);
+    char each[32];
+    std::snprintf(each, sizeof each, "%.0f", took * 1e6 / static_cast<double>(n));
     ReportSetup("directory_bench provisioned " + std::to_string(n) +
-                    " shared tenants through Directory::Provision (" +
-                    std::to_string(took * 1e6 / static_cast<double>(n)) + " us each)",
+                    " shared tenants through Directory::Provision (" + each + " us each)",
                 took);
 
     std::shuffle(tenants.begin(), tenants.end(), std::mt19937_64(1234));

@@ -16,6 +16,9 @@
 #   TENANCY_BENCH_SMOKE=1    small worlds, as ctest's smoke runs use
 #   TENANCY_BENCH_CMAKE_ARGS extra configure arguments (word-split)
 #
+# Repetitions run randomly interleaved (--benchmark_enable_random_interleaving)
+# so slow drift of the machine falls on a benchmark and its baseline alike.
+#
 # The suites measure the SQLite engine only, so the PostgreSQL backend is
 # configured out (no libpq needed); pass -DTENANCY_BUILD_POSTGRES=ON in
 # TENANCY_BENCH_CMAKE_ARGS to build it anyway.
@@ -44,6 +47,7 @@ for suite in "${suites[@]}"; do
   # stderr carries the "setup:" lines; keep a copy for the summary.
   "$build/benchmarks/$suite" \
     --benchmark_repetitions=5 \
+    --benchmark_enable_random_interleaving=true \
     --benchmark_report_aggregates_only=true \
     --benchmark_out="$out/$suite.json" \
     --benchmark_out_format=json \
@@ -70,7 +74,7 @@ def base_name(name):
     return "/".join(parts)
 
 
-medians, cvs = {}, {}
+medians, cvs, order = {}, {}, []
 for suite in suites:
     path = os.path.join(out, suite + ".json")
     if not os.path.exists(path):
@@ -78,15 +82,19 @@ for suite in suites:
         continue
     with open(path) as f:
         data = json.load(f)
+    # Random interleaving shuffles the output; list each suite by name.
+    names = set()
     for b in data.get("benchmarks", []):
         if b.get("run_type") != "aggregate" or b.get("error_occurred"):
             continue
         name = base_name(b["run_name"])
+        names.add(name)
         agg = b.get("aggregate_name")
         if agg == "median":
             medians[name] = b["real_time"] * UNIT_NS[b.get("time_unit", "ns")]
         elif agg == "cv":
             cvs[name] = b["real_time"]  # a ratio, not a time
+    order += sorted(names)
 
 
 def baseline_of(name):
@@ -97,31 +105,35 @@ def baseline_of(name):
     return None
 
 
+def cv_text(name):
+    return f"{cvs[name] * 100:.0f}%" if name in cvs else "-"
+
+
 rows = []
-for name in medians:
-    if name.split("/")[0].endswith("_Baseline"):
+for name in order:
+    if name not in medians or name.split("/")[0].endswith("_Baseline"):
         continue
     base = baseline_of(name)
     ours = medians[name]
     theirs = medians.get(base) if base else None
     ratio = theirs / ours if theirs and ours else None
-    rows.append((name, ours, cvs.get(name), base, theirs, ratio))
+    rows.append((name, ours, base, theirs, ratio))
 
 print()
-print("Median wall time over 5 repetitions, each library benchmark beside its baseline.")
+print("Median wall time over the repetitions; cv = coefficient of variation across them.")
 print("throughput ratio = baseline median time / our median time")
 print("  (1.00 = parity, >= 0.90 = within 10% of the baseline, < 0.90 flagged SLOW)")
 print()
 w = max([len(r[0]) for r in rows] + [9])
-print(f"{'benchmark':<{w}}  {'ours':>10}  {'cv':>6}  {'baseline':>10}  {'throughput ratio':>16}")
+print(f"{'benchmark':<{w}}  {'ours':>9} {'cv':>4}  {'baseline':>9} {'cv':>4}  {'throughput ratio':>16}")
 print("-" * (w + 52))
-for name, ours, cv, base, theirs, ratio in rows:
-    cv_s = f"{cv * 100:.1f}%" if cv is not None else "-"
+for name, ours, base, theirs, ratio in rows:
     if ratio is None:
-        print(f"{name:<{w}}  {fmt(ours):>10}  {cv_s:>6}  {'(none)':>10}  {'-':>16}")
+        print(f"{name:<{w}}  {fmt(ours):>9} {cv_text(name):>4}  {'(none)':>9} {'':>4}  {'-':>16}")
         continue
     flag = "" if ratio >= 0.9 else "  SLOW"
-    print(f"{name:<{w}}  {fmt(ours):>10}  {cv_s:>6}  {fmt(theirs):>10}  {ratio:>16.2f}{flag}")
+    print(f"{name:<{w}}  {fmt(ours):>9} {cv_text(name):>4}  {fmt(theirs):>9} {cv_text(base):>4}"
+          f"  {ratio:>16.2f}{flag}")
 
 # Absolute and relative goals stated for the suites.
 goals = [

@@ -1,13 +1,14 @@
 // The tenant directory: provisioning, lookups, paging, updates, lifecycle,
 // offboarding, context minting, persistence and concurrent use.
-#include <catch2/catch.hpp>
-
 #include <sqlite3.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <string>
@@ -84,7 +85,8 @@ void CheckSameTenant(const Tenant& a, const Tenant& b) {
 
 // Rows of `tenant` in a table of the shared database, read behind the
 // library's back.
-std::int64_t SharedRows(const fs::path& data_dir, const std::string& table, const TenantId& tenant) {
+std::int64_t SharedRows(const fs::path& data_dir, const std::string& table,
+                        const TenantId& tenant) {
   sqlite3* db = nullptr;
   const std::string path = (data_dir / "shared.db").string();
   REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
@@ -269,7 +271,8 @@ TEST_CASE("invalid Provision requests are refused and change nothing", "[directo
     CHECK(r.error().code == Errc::kInvalidArgument);
     CHECK(dir.live_count() == 1);
     CHECK(Ids(ListAll(dir)) == before_ids);
-    if (IsValidSlug(c.req.slug)) CHECK(dir.GetBySlug(c.req.slug).error().code == Errc::kTenantUnknown);
+    if (IsValidSlug(c.req.slug))
+      CHECK(dir.GetBySlug(c.req.slug).error().code == Errc::kTenantUnknown);
   }
   // Nothing was reserved on the way: the slug is still free for a good request.
   CHECK(fs::is_empty(DataDir(world) / "tenants"));
@@ -385,8 +388,10 @@ TEST_CASE("List filters and pages by id, each tenant once", "[directory]") {
   std::map<std::string, Tenant> all;  // by id
   for (int i = 0; i < 25; ++i) {
     Tenant t = MustProvision(dir, Request("t" + std::to_string(i), tiers[i % 4]));
-    if (i % 5 == 0) t = *dir.ChangeState(t.id, TenantState::kSuspended, "test");
-    else if (i % 7 == 3) t = *dir.ChangeState(t.id, TenantState::kQuarantined, "test");
+    if (i % 5 == 0)
+      t = *dir.ChangeState(t.id, TenantState::kSuspended, "test");
+    else if (i % 7 == 3)
+      t = *dir.ChangeState(t.id, TenantState::kQuarantined, "test");
     all[t.id.str()] = t;
   }
   REQUIRE(all.size() == 25);
@@ -835,8 +840,9 @@ TEST_CASE("Offboard never removes data of another tenant's placement", "[directo
   // owner's data alone.
   if (auto left = dir.GetBySlug("squatter")) {
     CHECK((*left)->state == TenantState::kProvisioning);
-    CHECK(dir.MintContext((*left)->id, Principal{"u", PrincipalKind::kUser}, {}, "r").error().code ==
-          Errc::kTenantSuspended);
+    CHECK(
+        dir.MintContext((*left)->id, Principal{"u", PrincipalKind::kUser}, {}, "r").error().code ==
+        Errc::kTenantSuspended);
     REQUIRE(dir.Offboard((*left)->id, "failed provisioning"));
   }
   CHECK(fs::exists(where / "tenant.db"));
@@ -844,6 +850,23 @@ TEST_CASE("Offboard never removes data of another tenant's placement", "[directo
   auto still = vehicles.Get(octx, "v1");
   REQUIRE(still);
   CHECK(still->plate == "OWNER");
+  // A placement holding a database nobody registered is not taken either,
+  // nor removed when the failed attempt is cleaned up.
+  const fs::path foreign = world.dir().path() / "foreign";
+  fs::create_directories(foreign);
+  { std::ofstream(foreign / "tenant.db") << "precious"; }
+  ProvisionRequest r3 = Request("intruder", "enterprise");
+  r3.placement = foreign.string();
+  auto intrude = dir.Provision(r3);
+  REQUIRE_FALSE(intrude);
+  CHECK(intrude.error().code == Errc::kAlreadyExists);
+  if (auto left = dir.GetBySlug("intruder"))
+    REQUIRE(dir.Offboard((*left)->id, "failed provisioning"));
+  REQUIRE(fs::exists(foreign / "tenant.db"));
+  std::ifstream in(foreign / "tenant.db");
+  std::string content;
+  in >> content;
+  CHECK(content == "precious");
   // Also after a restart (nothing cached).
   world.Reopen();
   Repository<Vehicle> reopened(world.store(), Vehicles());
@@ -897,7 +920,8 @@ TEST_CASE("MintContext checks the tenant's state and the principal", "[directory
     CHECK(op->tenant().state == TenantState::kSuspended);
     // Back to active: everyone again.
     REQUIRE(dir.ChangeState(t.id, TenantState::kActive, "paid"));
-    for (PrincipalKind kind : tenant_kinds) CHECK(dir.MintContext(t.id, Principal{"p", kind}, {}, "r"));
+    for (PrincipalKind kind : tenant_kinds)
+      CHECK(dir.MintContext(t.id, Principal{"p", kind}, {}, "r"));
   }
   SECTION("quarantined tenants still act") {
     REQUIRE(dir.ChangeState(t.id, TenantState::kQuarantined, "abuse"));
@@ -1087,6 +1111,66 @@ TEST_CASE("concurrent provisioning of 50 slugs yields 50 tenants", "[directory][
   CHECK(slugs.size() == kSlugs);
   // Every tenant is usable.
   Repository<Vehicle> vehicles(world.store(), Vehicles());
-  for (const auto& t : all) REQUIRE(vehicles.Insert(world.Context(t), Vehicle{"v", t.slug, 1, {}, ""}));
+  for (const auto& t : all)
+    REQUIRE(vehicles.Insert(world.Context(t), Vehicle{"v", t.slug, 1, {}, ""}));
   for (const auto& t : all) CHECK(vehicles.Get(world.Context(t), "v")->plate == t.slug);
+}
+
+TEST_CASE("Directory::Open checks its options and the control database", "[directory]") {
+  FleetWorld world;
+  const std::string control = (DataDir(world) / "control.db").string();
+
+  SECTION("bad options are kInvalidArgument") {
+    DirectoryOptions no_path;
+    CHECK(Directory::Open(no_path, world.store()).error().code == Errc::kInvalidArgument);
+    DirectoryOptions no_clock;
+    no_clock.path = control;
+    no_clock.clock = nullptr;
+    CHECK(Directory::Open(no_clock, world.store()).error().code == Errc::kInvalidArgument);
+    DirectoryOptions bad_default;
+    bad_default.path = control;
+    bad_default.tiers.default_tier = "gold";  // not in the policy
+    CHECK(Directory::Open(bad_default, world.store()).error().code == Errc::kInvalidArgument);
+  }
+  SECTION("a custom tier policy and clock are honoured") {
+    ManualClock clock(FromUnixMillis(1'800'000'000'123));
+    DirectoryOptions o;
+    o.path = (world.dir().path() / "other-control.db").string();
+    o.tiers.models = {{"gold", IsolationModel::kDatabase}, {"tin", IsolationModel::kShared}};
+    o.tiers.default_tier = "tin";
+    o.clock = &clock;
+    auto dir = Directory::Open(o, world.store());
+    REQUIRE(dir);
+    auto gold = (*dir)->Provision(Request("g", "gold"));
+    REQUIRE(gold);
+    CHECK(gold->tenant.model == IsolationModel::kDatabase);
+    CHECK(gold->tenant.created_at == FromUnixMillis(1'800'000'000'123));
+    auto tin = (*dir)->Provision(Request("t"));
+    REQUIRE(tin);
+    CHECK(tin->tenant.tier == "tin");
+    CHECK(tin->tenant.model == IsolationModel::kShared);
+    // The default policy's tiers are unknown here.
+    CHECK((*dir)->Provision(Request("p", "premium")).error().code == Errc::kInvalidArgument);
+    clock.Advance(std::chrono::seconds(5));
+    auto changed = (*dir)->ChangeState(gold->tenant.id, TenantState::kSuspended, "x");
+    REQUIRE(changed);
+    CHECK(changed->updated_at == FromUnixMillis(1'800'000'005'123));
+    CHECK(changed->created_at == gold->tenant.created_at);
+    CHECK((*dir)->History(gold->tenant.id)->back().at == changed->updated_at);
+  }
+  SECTION("a tampered control database is refused, not half-loaded") {
+    MustProvision(world.directory(), Request("acme"));
+    const Tenant victim = MustProvision(world.directory(), Request("victim"));
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open_v2(control.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
+    const std::string sql =
+        "UPDATE tenancy_tenants SET state = 'zombie' WHERE id = '" + victim.id.str() + "'";
+    REQUIRE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+    DirectoryOptions o;
+    o.path = control;
+    auto reopened = Directory::Open(o, world.store());
+    REQUIRE_FALSE(reopened);
+    CHECK(reopened.error().code == Errc::kDataCorrupted);
+  }
 }

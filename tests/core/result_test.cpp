@@ -1,6 +1,6 @@
 // Errors as values: the "tenancy" error category, stable code names,
 // Error::ToString and the exception thrown by Result<T>::value().
-#include "support/catch_tenancy.hpp"
+#include "tenancy/result.hpp"
 
 #include <set>
 #include <string>
@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "tenancy/result.hpp"
+#include "support/catch_tenancy.hpp"
 
 using namespace tenancy;
 
@@ -119,8 +119,7 @@ TEST_CASE("Error::ToString is name, colon, message", "[result]") {
   CHECK(Error(Errc::kStorage, "a: b: c").ToString() == "storage: a: b: c");
 }
 
-TEST_CASE("Result carries a value or an error; value() throws tenancy::Exception",
-          "[result]") {
+TEST_CASE("Result carries a value or an error; value() throws tenancy::Exception", "[result]") {
   auto ok = Divide(12, 4);
   REQUIRE(ok);
   CHECK(*ok == 3);

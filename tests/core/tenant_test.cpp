@@ -1,5 +1,5 @@
 // Tenant values: ids, slugs, domains, tiers and the lifecycle table.
-#include "support/catch_tenancy.hpp"
+#include "tenancy/tenant.hpp"
 
 #include <array>
 #include <cstddef>
@@ -8,7 +8,7 @@
 #include <string_view>
 #include <unordered_set>
 
-#include "tenancy/tenant.hpp"
+#include "support/catch_tenancy.hpp"
 
 using namespace tenancy;
 using namespace std::string_literals;
@@ -39,12 +39,18 @@ bool IsCanonicalId(std::string_view s) {
 bool Expected(TenantState from, TenantState to) {
   using S = TenantState;
   switch (from) {
-    case S::kProvisioning: return to == S::kActive || to == S::kOffboarding;
-    case S::kActive: return to == S::kSuspended || to == S::kQuarantined || to == S::kOffboarding;
-    case S::kSuspended: return to == S::kActive || to == S::kOffboarding;
-    case S::kQuarantined: return to == S::kActive || to == S::kSuspended || to == S::kOffboarding;
-    case S::kOffboarding: return to == S::kDeleted;
-    case S::kDeleted: return false;
+    case S::kProvisioning:
+      return to == S::kActive || to == S::kOffboarding;
+    case S::kActive:
+      return to == S::kSuspended || to == S::kQuarantined || to == S::kOffboarding;
+    case S::kSuspended:
+      return to == S::kActive || to == S::kOffboarding;
+    case S::kQuarantined:
+      return to == S::kActive || to == S::kSuspended || to == S::kOffboarding;
+    case S::kOffboarding:
+      return to == S::kDeleted;
+    case S::kDeleted:
+      return false;
   }
   return false;
 }
@@ -66,16 +72,16 @@ TEST_CASE("TenantId::Parse accepts only the canonical form", "[tenant]") {
     const std::string bad[] = {
         "",
         "tn_",
-        "tn_000000000000000",     // 15 digits
-        "tn_00000000000000000",   // 17 digits
-        "TN_0123456789abcdef",    // upper-case prefix
-        "tn_0123456789ABCDEF",    // upper-case hex
+        "tn_000000000000000",    // 15 digits
+        "tn_00000000000000000",  // 17 digits
+        "TN_0123456789abcdef",   // upper-case prefix
+        "tn_0123456789ABCDEF",   // upper-case hex
         "tn_0123456789abcdeF",
-        "tn-0123456789abcdef",    // wrong separator
+        "tn-0123456789abcdef",  // wrong separator
         "tn0123456789abcdef0",
         "xx_0123456789abcdef",
-        "tn_0123456789abcdeg",    // not hex
-        " tn_0123456789abcdef",   // surrounding space
+        "tn_0123456789abcdeg",   // not hex
+        " tn_0123456789abcdef",  // surrounding space
         "tn_0123456789abcdef ",
         "tn_0123456789abcdef\n",
         "tn_01234567 9abcdef",
@@ -142,16 +148,16 @@ TEST_CASE("TenantId compares and hashes by value", "[tenant]") {
 TEST_CASE("IsValidSlug follows DNS label rules", "[tenant]") {
   const std::string max63(63, 'a');
   const std::string too_long(64, 'a');
-  for (const std::string& ok : {"a"s, "z"s, "0"s, "9"s, "acme"s, "acme-cabs"s, "a-b-c"s,
-                                "a--b"s, "123"s, "0-0"s, "x1"s, max63,
-                                "a" + std::string(61, '-') + "z"}) {
+  for (const std::string& ok : {"a"s, "z"s, "0"s, "9"s, "acme"s, "acme-cabs"s, "a-b-c"s, "a--b"s,
+                                "123"s, "0-0"s, "x1"s, max63, "a" + std::string(61, '-') + "z"}) {
     CAPTURE(ok);
     CHECK(IsValidSlug(ok));
   }
   for (const std::string& bad :
-       {""s, "-"s, "--"s, "-acme"s, "acme-"s, "Acme"s, "ACME"s, "acme_cabs"s, "acme.cabs"s,
-        "acme cabs"s, " acme"s, "acme "s, "acme\n"s, "ac\0me"s, "acme\0"s, "caf\xc3\xa9"s,
-        "acme/x"s, "../x"s, "acme;"s, "a'b"s, "a\"b"s, "a*"s, too_long, too_long + "a"}) {
+       {""s,       "-"s,         "--"s,        "-acme"s,       "acme-"s,  "Acme"s,
+        "ACME"s,   "acme_cabs"s, "acme.cabs"s, "acme cabs"s,   " acme"s,  "acme "s,
+        "acme\n"s, "ac\0me"s,    "acme\0"s,    "caf\xc3\xa9"s, "acme/x"s, "../x"s,
+        "acme;"s,  "a'b"s,       "a\"b"s,      "a*"s,          too_long,  too_long + "a"}) {
     CAPTURE(bad, bad.size());
     CHECK_FALSE(IsValidSlug(bad));
   }
@@ -180,13 +186,32 @@ TEST_CASE("IsValidDomain accepts lower-case host names of two or more labels", "
     CAPTURE(ok);
     CHECK(IsValidDomain(ok));
   }
-  for (const std::string& bad :
-       {""s, "."s, ".."s, "acme"s, "localhost"s, "acme."s, ".acme.example"s, "acme..example"s,
-        "acme.example."s, "Acme.example"s, "acme.EXAMPLE"s, "-acme.example"s, "acme-.example"s,
-        "acme.-example"s, "acme_cabs.example"s, "acme .example"s, "acme.example:443"s,
-        "acme.example/x"s, "http://acme.example"s, "*.acme.example"s, "acme.exa\0mple"s,
-        "b\xc3\xbc" "cher.example"s, std::string(64, 'a') + ".com", max253 + "b",
-        "a." + max253}) {
+  for (const std::string& bad : {""s,
+                                 "."s,
+                                 ".."s,
+                                 "acme"s,
+                                 "localhost"s,
+                                 "acme."s,
+                                 ".acme.example"s,
+                                 "acme..example"s,
+                                 "acme.example."s,
+                                 "Acme.example"s,
+                                 "acme.EXAMPLE"s,
+                                 "-acme.example"s,
+                                 "acme-.example"s,
+                                 "acme.-example"s,
+                                 "acme_cabs.example"s,
+                                 "acme .example"s,
+                                 "acme.example:443"s,
+                                 "acme.example/x"s,
+                                 "http://acme.example"s,
+                                 "*.acme.example"s,
+                                 "acme.exa\0mple"s,
+                                 "b\xc3\xbc"
+                                 "cher.example"s,
+                                 std::string(64, 'a') + ".com",
+                                 max253 + "b",
+                                 "a." + max253}) {
     CAPTURE(bad, bad.size());
     CHECK_FALSE(IsValidDomain(bad));
   }

@@ -1,9 +1,8 @@
 // Concurrent use of one store: no lost writes, exact counts, typed
 // busy errors that a retry resolves, and a small LRU of tenant databases
 // under churn.
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <future>
@@ -62,8 +61,8 @@ TEST_CASE("4 threads on 4 tenants lose no writes", "[concurrency][sqlite]") {
   Repository<Vehicle> vehicles(world.store(), Vehicles());
   std::vector<TenantContext> ctx;
   for (int i = 0; i < 4; ++i)
-    ctx.push_back(world.Context(
-        world.Provision("t" + std::to_string(i), i % 2 ? IsolationModel::kDatabase : IsolationModel::kShared)));
+    ctx.push_back(world.Context(world.Provision(
+        "t" + std::to_string(i), i % 2 ? IsolationModel::kDatabase : IsolationModel::kShared)));
 
   constexpr int kOps = 150;
   std::atomic<int> failures{0};
@@ -124,7 +123,11 @@ TEST_CASE("4 threads on one tenant lose no writes", "[concurrency][sqlite]") {
       for (int i = 0; i < kOps; ++i) {
         // Distinct keys, written alone.
         const std::string id = "t" + std::to_string(t) + "-" + std::to_string(i);
-        if (!Retry([&] { return vehicles.Insert(ctx, Vehicle{id, "P", t, std::nullopt, ""}); }, retries))
+        if (!Retry(
+                [&] {
+                  return vehicles.Insert(ctx, Vehicle{id, "P", t, std::nullopt, ""});
+                },
+                retries))
           ++failures;
         // The same row, read-modify-write in a transaction: no lost update.
         auto bumped = Retry(
@@ -147,7 +150,8 @@ TEST_CASE("4 threads on one tenant lose no writes", "[concurrency][sqlite]") {
   CHECK(vehicles.Get(ctx, "counter")->seats == kThreads * kOps);
   for (int t = 0; t < kThreads; ++t) {
     ListQuery q;
-    q.filters = {{"seats", FilterOp::kEq, std::int64_t{t}}, {"id", FilterOp::kNe, std::string("counter")}};
+    q.filters = {{"seats", FilterOp::kEq, std::int64_t{t}},
+                 {"id", FilterOp::kNe, std::string("counter")}};
     q.limit = 1000;
     CHECK(vehicles.List(ctx, q)->items.size() == static_cast<std::size_t>(kOps));
   }
@@ -174,7 +178,8 @@ TEST_CASE("a busy database answers kUnavailable and a retry succeeds", "[concurr
   Gate holding, release;
   auto holder = std::async(std::launch::async, [&] {
     return world.store().Transact(ctx, [&](Transaction& tx) -> Result<void> {
-      if (auto r = vehicles.Insert(tx, Vehicle{"uncommitted", "U", 1, std::nullopt, ""}); !r) return r;
+      if (auto r = vehicles.Insert(tx, Vehicle{"uncommitted", "U", 1, std::nullopt, ""}); !r)
+        return r;
       holding.Open();
       release.Wait();
       return {};
@@ -211,8 +216,16 @@ TEST_CASE("a busy database answers kUnavailable and a retry succeeds", "[concurr
   REQUIRE(holder.get());
 
   std::atomic<int> retries{0};
-  REQUIRE(Retry([&] { return vehicles.Insert(ctx, Vehicle{"v2", "P", 1, std::nullopt, ""}); }, retries));
-  REQUIRE(Retry([&] { return vehicles.Insert(other, Vehicle{"n2", "P", 1, std::nullopt, ""}); }, retries));
+  REQUIRE(Retry(
+      [&] {
+        return vehicles.Insert(ctx, Vehicle{"v2", "P", 1, std::nullopt, ""});
+      },
+      retries));
+  REQUIRE(Retry(
+      [&] {
+        return vehicles.Insert(other, Vehicle{"n2", "P", 1, std::nullopt, ""});
+      },
+      retries));
   CHECK(vehicles.Get(ctx, "uncommitted"));
   CHECK_FALSE(vehicles.Get(ctx, "v1"));  // the refused transaction left nothing
   CHECK(*vehicles.Count(ctx) == 3);
@@ -230,7 +243,8 @@ TEST_CASE("a busy database answers kUnavailable and a retry succeeds", "[concurr
               [&] {
                 return world.store().Transact(ctx, [&](Transaction& txn) -> Result<void> {
                   const std::string id = "c" + std::to_string(t) + "-" + std::to_string(i);
-                  if (auto w = vehicles.Insert(txn, Vehicle{id, "P", 1, std::nullopt, ""}); !w) return w;
+                  if (auto w = vehicles.Insert(txn, Vehicle{id, "P", 1, std::nullopt, ""}); !w)
+                    return w;
                   std::this_thread::sleep_for(100us);  // hold the lock a little
                   auto c = vehicles.Get(txn, "v0");
                   if (!c) return c.error();
@@ -265,7 +279,8 @@ TEST_CASE("a small LRU of tenant databases survives churn from several threads",
   constexpr int kTenants = 20;
   std::vector<TenantContext> ctx;
   for (int i = 0; i < kTenants; ++i)
-    ctx.push_back(world.Context(world.Provision("db" + std::to_string(i), IsolationModel::kDatabase)));
+    ctx.push_back(
+        world.Context(world.Provision("db" + std::to_string(i), IsolationModel::kDatabase)));
 
   constexpr int kThreads = 3;
   constexpr int kRounds = 8;
@@ -281,13 +296,19 @@ TEST_CASE("a small LRU of tenant databases survives churn from several threads",
           const int i = (k + t * 7) % kTenants;
           const TenantContext& c = ctx[static_cast<std::size_t>(i)];
           const std::string id = "t" + std::to_string(t) + "-r" + std::to_string(round);
-          if (!Retry([&] { return vehicles.Insert(c, Vehicle{id, "db" + std::to_string(i), round, std::nullopt, ""}); },
-                     retries))
+          if (!Retry(
+                  [&] {
+                    return vehicles.Insert(
+                        c, Vehicle{id, "db" + std::to_string(i), round, std::nullopt, ""});
+                  },
+                  retries))
             ++failures;
           auto tx = Retry(
               [&] {
                 return world.store().Transact(c, [&](Transaction& txn) -> Result<void> {
-                  if (auto r = trips.Insert(txn, Trip{id, i, 1.0 * round, Blob{static_cast<std::uint8_t>(i)}}); !r)
+                  if (auto r = trips.Insert(
+                          txn, Trip{id, i, 1.0 * round, Blob{static_cast<std::uint8_t>(i)}});
+                      !r)
                     return r;
                   auto back = vehicles.Get(txn, id);
                   if (!back) return back.error();

@@ -5,9 +5,8 @@
 //
 // After every attack, A's data (read through A's own context) must be
 // exactly what it was before.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <map>
 #include <set>
 #include <string>
@@ -79,7 +78,8 @@ class TwoTenants {
       REQUIRE(vehicles_.Insert(actx_, Vehicle{id, std::string(kSecret) + "-" + id, 4,
                                               std::string(kSecret) + "-note", ""}));
     for (int seq = 1; seq <= 4; ++seq)
-      REQUIRE(trips_.Insert(actx_, Trip{"d1", seq, 10.0 * seq, Bytes(std::string(kSecret) + "-trip")}));
+      REQUIRE(
+          trips_.Insert(actx_, Trip{"d1", seq, 10.0 * seq, Bytes(std::string(kSecret) + "-trip")}));
     REQUIRE(trips_.Insert(actx_, Trip{"a-driver", 1, 1.0, Bytes(kSecret)}));
 
     for (const char* id : {"v1", "v2", "b-only"})
@@ -228,7 +228,8 @@ TEST_CASE("B cannot read A's rows through the repository", "[isolation][sqlite]"
         {{"id", FilterOp::kEq, std::string("a-secret")}},
         {{"note", FilterOp::kEq, std::string(kSecret) + "-note"}},
         {{"seats", FilterOp::kEq, std::int64_t{4}}},
-        {{"plate", FilterOp::kGe, std::string(kSecret)}, {"plate", FilterOp::kLt, std::string("B")}},
+        {{"plate", FilterOp::kGe, std::string(kSecret)},
+         {"plate", FilterOp::kLt, std::string("B")}},
     };
     for (const auto& f : a_values) {
       CHECK(*v.Count(b, f) == 0);
@@ -354,10 +355,11 @@ TEST_CASE("B cannot change or remove A's rows through the repository", "[isolati
   }
   SECTION("a row whose tenant_id names A is kTenantMismatch for every write") {
     const std::string a_id = w.a().id.str();
-    for (const Vehicle& row : {Vehicle{"v1", "PWNED", 1, {}, a_id}, Vehicle{"a-secret", "PWNED", 1, {}, a_id},
-                               Vehicle{"new", "PWNED", 1, {}, a_id},
-                               Vehicle{"v1", "PWNED", 1, {}, "tn_0000000000000000"},
-                               Vehicle{"v1", "PWNED", 1, {}, "' OR 1=1 --"}}) {
+    for (const Vehicle& row :
+         {Vehicle{"v1", "PWNED", 1, {}, a_id}, Vehicle{"a-secret", "PWNED", 1, {}, a_id},
+          Vehicle{"new", "PWNED", 1, {}, a_id},
+          Vehicle{"v1", "PWNED", 1, {}, "tn_0000000000000000"},
+          Vehicle{"v1", "PWNED", 1, {}, "' OR 1=1 --"}}) {
       CAPTURE(row.id, row.tenant_id);
       CHECK(v.Insert(b, row).error().code == Errc::kTenantMismatch);
       CHECK(v.Update(b, row).error().code == Errc::kTenantMismatch);
@@ -379,7 +381,6 @@ TEST_CASE("B cannot change or remove A's rows through the repository", "[isolati
                                 "%",
                                 "*",
                                 "a-secret%",
-                                std::string("a-secret\0x", 10),
                                 "A-SECRET",
                                 ""};
     for (const auto& key : keys) {
@@ -389,6 +390,11 @@ TEST_CASE("B cannot change or remove A's rows through the repository", "[isolati
       CHECK(v.Update(b, Vehicle{key, "X", 1, {}, ""}).error().code == Errc::kNotFound);
       CHECK(t.Get(b, key, 1).error().code == Errc::kNotFound);
     }
+    // Text with NUL bytes is refused outright on every engine.
+    const std::string nul_key("a-secret\0x", 10);
+    CHECK(v.Get(b, nul_key).error().code == Errc::kInvalidArgument);
+    CHECK(v.Remove(b, nul_key).error().code == Errc::kInvalidArgument);
+    CHECK(v.Insert(b, Vehicle{nul_key, "X", 1, {}, ""}).error().code == Errc::kInvalidArgument);
     w.CheckBUnchanged();
     // Inserting them creates exactly B's rows with exactly those keys.
     for (const auto& key : keys) REQUIRE(v.Insert(b, Vehicle{key, "B-sql", 1, {}, ""}));
@@ -427,7 +433,8 @@ TEST_CASE("raw SQL from B reaches only B's rows, whatever its predicate says",
   const std::string a_id = w.a().id.str();
 
   SECTION("the honest query returns B's rows") {
-    auto r = w.QueryAsB("SELECT tenant_id, id, plate FROM vehicles WHERE tenant_id = :tenant_id ORDER BY id");
+    auto r = w.QueryAsB(
+        "SELECT tenant_id, id, plate FROM vehicles WHERE tenant_id = :tenant_id ORDER BY id");
     REQUIRE(r);
     REQUIRE(r->size() == 3);
     for (const auto& row : *r) CHECK(std::get<std::string>(row[0]) == w.b().id.str());
@@ -444,10 +451,14 @@ TEST_CASE("raw SQL from B reaches only B's rows, whatever its predicate says",
     };
     const Attack attacks[] = {
         {"SELECT tenant_id, id, plate FROM vehicles WHERE tenant_id = :tenant_id OR 1=1", true},
-        {"SELECT tenant_id, id, plate FROM vehicles WHERE tenant_id = :tenant_id OR tenant_id <> :tenant_id", true},
+        {"SELECT tenant_id, id, plate FROM vehicles WHERE tenant_id = :tenant_id OR tenant_id <> "
+         ":tenant_id",
+         true},
         {"SELECT tenant_id, id, plate FROM vehicles WHERE tenant_id <> :tenant_id", false},
         {"SELECT tenant_id, id, plate FROM vehicles WHERE :tenant_id IS NOT NULL", true},
-        {"SELECT tenant_id, id, plate FROM vehicles WHERE tenant_id = :tenant_id OR tenant_id LIKE 'tn_%'", true},
+        {"SELECT tenant_id, id, plate FROM vehicles WHERE tenant_id = :tenant_id OR tenant_id LIKE "
+         "'tn_%'",
+         true},
         {"SELECT tenant_id, id, plate FROM vehicles WHERE tenant_id = :tenant_id "
          "UNION SELECT tenant_id, id, plate FROM vehicles",
          true},
@@ -474,8 +485,10 @@ TEST_CASE("raw SQL from B reaches only B's rows, whatever its predicate says",
         {"SELECT a.tenant_id, a.id, a.plate FROM vehicles a JOIN vehicles b ON a.id = b.id "
          "WHERE a.tenant_id <> b.tenant_id OR b.tenant_id = :tenant_id",
          false},
-        {"SELECT tenant_id, id, plate FROM main.vehicles WHERE tenant_id = :tenant_id OR 1=1", false},
-        {"SELECT tenant_id, id, plate FROM \"main\".\"vehicles\" WHERE :tenant_id IS NOT NULL", false},
+        {"SELECT tenant_id, id, plate FROM main.vehicles WHERE tenant_id = :tenant_id OR 1=1",
+         false},
+        {"SELECT tenant_id, id, plate FROM \"main\".\"vehicles\" WHERE :tenant_id IS NOT NULL",
+         false},
         {"SELECT tenant_id, id, plate FROM temp.vehicles WHERE :tenant_id IS NOT NULL", false},
         {"SELECT tenant_id, id, plate FROM vehicles WHERE tenant_id = :tenant_id "
          "UNION SELECT tenant_id, id, plate FROM main.vehicles",
@@ -484,9 +497,11 @@ TEST_CASE("raw SQL from B reaches only B's rows, whatever its predicate says",
         {"SELECT * FROM main.trips WHERE tenant_id <> :tenant_id", false},
         {"SELECT tenant_id, driver, payload FROM trips WHERE tenant_id = :tenant_id OR 1=1", false},
         {"SELECT tenant_id, id, plate FROM vehicles WHERE tenant_id = :tenant_id -- OR 1=1", true},
-        {"SELECT tenant_id, id, plate FROM vehicles WHERE tenant_id = :tenant_id /* */ OR 1=1", true},
+        {"SELECT tenant_id, id, plate FROM vehicles WHERE tenant_id = :tenant_id /* */ OR 1=1",
+         true},
         {"SELECT tenant_id, id, plate FROM vehicles WHERE (tenant_id = :tenant_id) OR (1)", true},
-        {"SELECT tenant_id, id, plate FROM vehicles NOT INDEXED WHERE :tenant_id IS NOT NULL", false},
+        {"SELECT tenant_id, id, plate FROM vehicles NOT INDEXED WHERE :tenant_id IS NOT NULL",
+         false},
     };
     for (const auto& attack : attacks) {
       CAPTURE(attack.sql);
@@ -512,7 +527,8 @@ TEST_CASE("raw SQL from B reaches only B's rows, whatever its predicate says",
         "SELECT count(*) FROM vehicles WHERE tenant_id = :tenant_id OR tenant_id <> :tenant_id",
         "SELECT count(DISTINCT tenant_id) * 3 FROM vehicles WHERE :tenant_id IS NOT NULL",
         "SELECT sum(seats) / 2 + 0 * length(:tenant_id) FROM vehicles",
-        "SELECT max(x) FROM (SELECT count(*) AS x FROM vehicles UNION SELECT 3 + 0 * length(:tenant_id))",
+        "SELECT max(x) FROM (SELECT count(*) AS x FROM vehicles UNION SELECT 3 + 0 * "
+        "length(:tenant_id))",
     };
     for (const char* sql : counts) {
       CAPTURE(sql);
@@ -527,7 +543,7 @@ TEST_CASE("raw SQL from B reaches only B's rows, whatever its predicate says",
     }
   }
 
-  SECTION("the engine's and the library's own tables are out of reach") {
+  SECTION("catalogs and the library's own tables give nothing of A away") {
     const char* sqls[] = {
         "SELECT * FROM tenancy_schema_version WHERE :tenant_id IS NOT NULL",
         "SELECT count(*) FROM tenancy_schema_version WHERE :tenant_id IS NOT NULL",
@@ -539,14 +555,22 @@ TEST_CASE("raw SQL from B reaches only B's rows, whatever its predicate says",
         "SELECT name, sql FROM sqlite_temp_master WHERE :tenant_id IS NOT NULL",
         "SELECT * FROM information_schema.tables WHERE :tenant_id IS NOT NULL",
         "SELECT * FROM pg_catalog.pg_tables WHERE :tenant_id IS NOT NULL",
+        "SELECT * FROM pg_catalog.pg_namespace WHERE :tenant_id IS NOT NULL",
     };
     for (const char* sql : sqls) {
       CAPTURE(sql);
       auto r = w.QueryAsB(sql);
-      REQUIRE_FALSE(r);
-      CAPTURE(r.error().ToString());
-      CHECK(IsTypedRefusal(r.error().code));
+      if (r) {
+        // Readable catalogs must not even reveal that A exists.
+        w.CheckRowsConfined(*r);
+      } else {
+        CAPTURE(r.error().ToString());
+        CHECK(IsTypedRefusal(r.error().code));
+      }
     }
+    // The library's bookkeeping is not the tenant's to read.
+    auto version = w.QueryAsB("SELECT * FROM tenancy_schema_version WHERE :tenant_id IS NOT NULL");
+    if (w.world().store().engine() == "sqlite") CHECK_FALSE(version);
   }
 
   SECTION("attaching, pragmas, schema changes and transaction control are refused") {
@@ -616,7 +640,8 @@ TEST_CASE("raw SQL from B reaches only B's rows, whatever its predicate says",
     // A NUL byte ends the text for the engine: what follows must not count
     // as the :tenant_id mention, nor be dropped silently.
     for (const std::string& sql :
-         {std::string("SELECT tenant_id, id, plate FROM vehicles\0 WHERE tenant_id = :tenant_id", 71),
+         {std::string("SELECT tenant_id, id, plate FROM vehicles\0 WHERE tenant_id = :tenant_id",
+                      71),
           std::string("SELECT tenant_id, id, plate FROM main.vehicles\0:tenant_id", 57),
           std::string("DELETE FROM vehicles\0 WHERE tenant_id = :tenant_id", 50)}) {
       CAPTURE(sql);
@@ -644,7 +669,8 @@ TEST_CASE("raw SQL from B reaches only B's rows, whatever its predicate says",
     const std::vector<Attack> refused = {
         {"SELECT * FROM vehicles WHERE tenant_id = ?1 AND :tenant_id IS NOT NULL", {a_id}},
         {"SELECT * FROM vehicles WHERE tenant_id = :tenant_id OR tenant_id = ?2", {a_id, a_id}},
-        {"SELECT * FROM vehicles WHERE tenant_id = ?5 OR tenant_id = :tenant_id", {a_id, a_id, a_id, a_id, a_id}},
+        {"SELECT * FROM vehicles WHERE tenant_id = ?5 OR tenant_id = :tenant_id",
+         {a_id, a_id, a_id, a_id, a_id}},
         {"SELECT * FROM vehicles WHERE tenant_id = :other OR tenant_id = :tenant_id", {a_id}},
         {"SELECT * FROM vehicles WHERE tenant_id = $tenant_id OR tenant_id = :tenant_id", {a_id}},
         {"SELECT * FROM vehicles WHERE tenant_id = @tenant_id OR tenant_id = :tenant_id", {a_id}},
@@ -665,8 +691,10 @@ TEST_CASE("raw SQL from B reaches only B's rows, whatever its predicate says",
     }
     // A's id bound to a ? is just a value compared against B's rows.
     const std::vector<Attack> harmless = {
-        {"SELECT tenant_id, id, plate FROM vehicles WHERE tenant_id = ? AND :tenant_id IS NOT NULL", {a_id}},
-        {"SELECT tenant_id, id, plate FROM vehicles WHERE tenant_id = ? OR tenant_id = :tenant_id", {a_id}},
+        {"SELECT tenant_id, id, plate FROM vehicles WHERE tenant_id = ? AND :tenant_id IS NOT NULL",
+         {a_id}},
+        {"SELECT tenant_id, id, plate FROM vehicles WHERE tenant_id = ? OR tenant_id = :tenant_id",
+         {a_id}},
         {"SELECT tenant_id, id, plate FROM vehicles WHERE id = ? AND tenant_id IN (?, :tenant_id)",
          {std::string("a-secret"), a_id}},
         {"SELECT tenant_id, id, plate FROM vehicles WHERE plate = ? OR :tenant_id = ?",
@@ -723,16 +751,19 @@ TEST_CASE("raw SQL from B reaches only B's rows, whatever its predicate says",
     const std::vector<Attack> writes = {
         {"UPDATE vehicles SET plate = 'PWNED' WHERE tenant_id = :tenant_id OR 1=1", {}},
         {"UPDATE vehicles SET plate = 'PWNED' WHERE tenant_id <> :tenant_id", {}},
-        {"UPDATE vehicles SET plate = 'PWNED' WHERE id = 'a-secret' AND :tenant_id IS NOT NULL", {}},
+        {"UPDATE vehicles SET plate = 'PWNED' WHERE id = 'a-secret' AND :tenant_id IS NOT NULL",
+         {}},
         {"UPDATE vehicles SET tenant_id = :tenant_id WHERE tenant_id = ?", {a_id}},
         {"UPDATE main.vehicles SET plate = 'PWNED' WHERE :tenant_id IS NOT NULL", {}},
         {"DELETE FROM vehicles WHERE tenant_id <> :tenant_id", {}},
         {"DELETE FROM trips WHERE tenant_id = ? AND :tenant_id IS NOT NULL", {a_id}},
         {"DELETE FROM main.trips WHERE :tenant_id IS NOT NULL AND tenant_id = ?", {a_id}},
-        {"INSERT OR REPLACE INTO vehicles (tenant_id, id, plate, seats) VALUES (?, 'a-secret', 'PWNED', 1), "
+        {"INSERT OR REPLACE INTO vehicles (tenant_id, id, plate, seats) VALUES (?, 'a-secret', "
+         "'PWNED', 1), "
          "(:tenant_id, 'b-new', 'x', 1)",
          {a_id}},
-        {"INSERT INTO vehicles (tenant_id, id, plate, seats) SELECT :tenant_id, id || '-copy', plate, seats "
+        {"INSERT INTO vehicles (tenant_id, id, plate, seats) SELECT :tenant_id, id || '-copy', "
+         "plate, seats "
          "FROM vehicles WHERE tenant_id <> :tenant_id",
          {}},
         {"REPLACE INTO trips (tenant_id, driver, seq, km, payload) VALUES (?, 'd1', 1, 0, x'00'), "
@@ -758,7 +789,8 @@ TEST_CASE("raw SQL from B reaches only B's rows, whatever its predicate says",
   }
 
   SECTION("honest raw writes change exactly B's rows") {
-    auto r = w.ExecuteAsB("UPDATE vehicles SET seats = seats + 10 WHERE tenant_id = :tenant_id OR 1=1");
+    auto r =
+        w.ExecuteAsB("UPDATE vehicles SET seats = seats + 10 WHERE tenant_id = :tenant_id OR 1=1");
     if (model == IsolationModel::kShared && w.world().store().engine() == "sqlite") {
       REQUIRE_FALSE(r);
       CHECK(r.error().code == Errc::kPermissionDenied);

@@ -1,15 +1,17 @@
 // Schema migrations: validation of the Schema, the tenant_id rule, upgrade
 // on open and on first use, per-tenant reports with a broken tenant, and
 // databases newer than the program.
-#include <catch2/catch.hpp>
-
 #include <sqlite3.h>
 
+#include <atomic>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <map>
-#include <optional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/fleet_fixture.hpp"
@@ -87,9 +89,12 @@ class MigrationWorld {
   fs::path data() const { return dir_.path() / "data"; }
   fs::path DatabaseFile(const Tenant& t) const {
     switch (t.model) {
-      case IsolationModel::kShared: return data() / "shared.db";
-      case IsolationModel::kDatabase: return data() / "tenants" / (t.id.str() + ".db");
-      case IsolationModel::kDedicated: return fs::path(t.placement) / "tenant.db";
+      case IsolationModel::kShared:
+        return data() / "shared.db";
+      case IsolationModel::kDatabase:
+        return data() / "tenants" / (t.id.str() + ".db");
+      case IsolationModel::kDedicated:
+        return fs::path(t.placement) / "tenant.db";
     }
     return {};
   }
@@ -108,7 +113,8 @@ class RawDb {
  public:
   explicit RawDb(const fs::path& path) {
     REQUIRE(fs::exists(path));
-    REQUIRE(sqlite3_open_v2(path.string().c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_open_v2(path.string().c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) ==
+            SQLITE_OK);
   }
   ~RawDb() { sqlite3_close(db_); }
   RawDb(const RawDb&) = delete;
@@ -130,12 +136,16 @@ class RawDb {
     sqlite3_finalize(s);
     return v;
   }
-  int Version() { return static_cast<int>(Int("SELECT coalesce(max(version), 0) FROM tenancy_schema_version")); }
+  int Version() {
+    return static_cast<int>(Int("SELECT coalesce(max(version), 0) FROM tenancy_schema_version"));
+  }
   bool HasTable(const std::string& name) {
-    return Int("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = '" + name + "'") == 1;
+    return Int("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = '" + name +
+               "'") == 1;
   }
   bool HasColumn(const std::string& table, const std::string& column) {
-    return Int("SELECT count(*) FROM pragma_table_info('" + table + "') WHERE name = '" + column + "'") == 1;
+    return Int("SELECT count(*) FROM pragma_table_info('" + table + "') WHERE name = '" + column +
+               "'") == 1;
   }
 
  private:
@@ -152,8 +162,10 @@ TEST_CASE("Store::Open refuses malformed schemas and creates nothing", "[migrati
     for (auto& [v, sql] : steps) s.migrations.push_back({v, "m" + std::to_string(v), sql});
     return s;
   };
-  const std::string ok = "CREATE TABLE t (tenant_id TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (tenant_id, id));";
-  const std::string ok2 = "CREATE TABLE u (tenant_id TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (tenant_id, id));";
+  const std::string ok =
+      "CREATE TABLE t (tenant_id TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (tenant_id, id));";
+  const std::string ok2 =
+      "CREATE TABLE u (tenant_id TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (tenant_id, id));";
   struct Case {
     const char* what;
     Schema schema;
@@ -191,17 +203,21 @@ TEST_CASE("a migration that breaks the tenant_id rule fails and leaves the versi
 
   const char* bad[] = {
       "CREATE TABLE drivers (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL);",
-      "CREATE TABLE drivers (tenant_id TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (id, tenant_id));",
+      "CREATE TABLE drivers (tenant_id TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (id, "
+      "tenant_id));",
       "CREATE TABLE drivers (tenant_id TEXT NOT NULL, id TEXT NOT NULL);",
       "CREATE TABLE drivers (tenant TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (tenant, id));",
       "CREATE TABLE drivers (id TEXT NOT NULL, PRIMARY KEY (id));",
       "CREATE TABLE drivers (tenant_id TEXT, id TEXT NOT NULL, PRIMARY KEY (tenant_id, id));",
-      "CREATE TABLE drivers (tenant_id INTEGER NOT NULL, id TEXT NOT NULL, PRIMARY KEY (tenant_id, id));",
+      "CREATE TABLE drivers (tenant_id INTEGER NOT NULL, id TEXT NOT NULL, PRIMARY KEY (tenant_id, "
+      "id));",
       // The first statement is fine; the second breaks the rule: neither stays.
-      "CREATE TABLE drivers (tenant_id TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (tenant_id, id));"
+      "CREATE TABLE drivers (tenant_id TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (tenant_id, "
+      "id));"
       "CREATE TABLE audit (seq INTEGER PRIMARY KEY, tenant_id TEXT NOT NULL);",
       // Rebuilding an existing table without the rule.
-      "CREATE TABLE vehicles2 (id TEXT PRIMARY KEY, plate TEXT, seats INTEGER, note TEXT, tenant_id TEXT);"
+      "CREATE TABLE vehicles2 (id TEXT PRIMARY KEY, plate TEXT, seats INTEGER, note TEXT, "
+      "tenant_id TEXT);"
       "DROP TABLE vehicles; ALTER TABLE vehicles2 RENAME TO vehicles;",
   };
   for (const char* sql : bad) {
@@ -227,8 +243,9 @@ TEST_CASE("a migration that breaks the tenant_id rule fails and leaves the versi
   CHECK(again.Get(world.Context(db.id), "v1"));
 }
 
-TEST_CASE("an extended schema migrates the shared database on open and tenant databases on first use",
-          "[migration][sqlite]") {
+TEST_CASE(
+    "an extended schema migrates the shared database on open and tenant databases on first use",
+    "[migration][sqlite]") {
   MigrationWorld world;
   std::vector<Tenant> tenants = {world.Provision("s", IsolationModel::kShared),
                                  world.Provision("d1", IsolationModel::kDatabase),
@@ -304,15 +321,17 @@ TEST_CASE("migrations may alter, index and backfill tables in every model", "[mi
     Repository<Vehicle> v2(world.store(), Vehicles());
     for (const auto& t : tenants)
       for (int i = 0; i < 3; ++i)
-        REQUIRE(v2.Insert(world.Context(t.id), Vehicle{"v" + std::to_string(i), "P-" + t.slug, i, {}, ""}));
+        REQUIRE(v2.Insert(world.Context(t.id),
+                          Vehicle{"v" + std::to_string(i), "P-" + t.slug, i, {}, ""}));
   }
   world.Close();
   // Written the way an application writes migrations: unqualified names.
-  REQUIRE(world.Open(WithV3("ALTER TABLE vehicles ADD COLUMN color TEXT;"
-                            "UPDATE vehicles SET color = 'white' WHERE seats > 0;"
-                            "CREATE INDEX vehicles_by_plate ON vehicles (tenant_id, plate);"
-                            "DELETE FROM trips WHERE km < 0;",
-                            "colors, backfilled")));
+  REQUIRE(
+      world.Open(WithV3("ALTER TABLE vehicles ADD COLUMN color TEXT;"
+                        "UPDATE vehicles SET color = 'white' WHERE seats > 0;"
+                        "CREATE INDEX vehicles_by_plate ON vehicles (tenant_id, plate);"
+                        "DELETE FROM trips WHERE km < 0;",
+                        "colors, backfilled")));
   Repository<VehicleV3> v3(world.store(), VehiclesV3());
   for (const auto& t : tenants) {
     CAPTURE(t.slug);
@@ -327,7 +346,8 @@ TEST_CASE("migrations may alter, index and backfill tables in every model", "[mi
   auto ctx = world.Context(tenants[0].id);
   std::vector<RawRow> rows;
   REQUIRE(world.store().Transact(ctx, [&](Transaction& tx) -> Result<void> {
-    auto q = tx.Query("SELECT id, color FROM vehicles WHERE tenant_id = :tenant_id OR 1=1 ORDER BY id");
+    auto q =
+        tx.Query("SELECT id, color FROM vehicles WHERE tenant_id = :tenant_id OR 1=1 ORDER BY id");
     if (!q) return q.error();
     rows = std::move(*q);
     return {};
@@ -357,7 +377,8 @@ TEST_CASE("MigrateTenants reports per tenant and isolates a broken one", "[migra
     raw.Exec("ALTER TABLE vehicles ADD COLUMN color TEXT");
   }
   const Schema v3 = WithV3(
-      "CREATE TABLE drivers (tenant_id TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (tenant_id, id));"
+      "CREATE TABLE drivers (tenant_id TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (tenant_id, "
+      "id));"
       "ALTER TABLE vehicles ADD COLUMN color TEXT;",
       "drivers and colors");
   REQUIRE(world.Open(v3));
@@ -438,7 +459,64 @@ TEST_CASE("MigrateTenants reports per tenant and isolates a broken one", "[migra
   CHECK(repaired->plate == "K-broken");
 }
 
-TEST_CASE("a database newer than the program is an error, never a downgrade", "[migration][sqlite]") {
+TEST_CASE("first use of an old tenant database from many threads migrates it once",
+          "[migration][concurrency][sqlite]") {
+  MigrationWorld world;
+  std::vector<TenantId> ids;
+  for (int i = 0; i < 12; ++i)
+    ids.push_back(world
+                      .Provision("d" + std::to_string(i),
+                                 i % 2 ? IsolationModel::kDatabase : IsolationModel::kDedicated)
+                      .id);
+  {
+    Repository<Vehicle> v2(world.store(), Vehicles());
+    for (const auto& id : ids)
+      REQUIRE(v2.Insert(world.Context(id), Vehicle{"old", "P", 1, {}, ""}));
+  }
+  world.Close();
+  REQUIRE(
+      world.Open(WithV3("CREATE TABLE drivers (tenant_id TEXT NOT NULL, id TEXT NOT NULL, PRIMARY "
+                        "KEY (tenant_id, id));"
+                        "ALTER TABLE vehicles ADD COLUMN color TEXT;",
+                        "drivers and colors")));
+  Repository<VehicleV3> v3(world.store(), VehiclesV3());
+  std::vector<TenantContext> ctx;
+  for (const auto& id : ids) ctx.push_back(world.Context(id));
+
+  // Every tenant is first touched by 4 threads at once.
+  constexpr int kThreads = 4;
+  std::atomic<int> arrived{0};
+  std::atomic<int> failures{0};
+  std::mutex mu;
+  std::vector<std::string> errors;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&] {
+      for (std::size_t i = 0; i < ctx.size(); ++i) {
+        // A crude barrier per tenant, so the first uses really overlap.
+        arrived.fetch_add(1);
+        while (arrived.load() < static_cast<int>((i + 1) * kThreads)) std::this_thread::yield();
+        auto r = v3.Get(ctx[i], "old");
+        if (!r) {
+          ++failures;
+          std::lock_guard lock(mu);
+          errors.push_back(r.error().ToString());
+        }
+      }
+    });
+  for (auto& th : threads) th.join();
+  for (const auto& e : errors) UNSCOPED_INFO(e);
+  CHECK(failures == 0);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    CAPTURE(i);
+    CHECK(*world.store().SchemaVersion(world.Current(ids[i])) == 3);
+    RawDb raw(world.DatabaseFile(world.Current(ids[i])));
+    CHECK(raw.Int("SELECT count(*) FROM tenancy_schema_version WHERE version = 3") == 1);
+  }
+}
+
+TEST_CASE("a database newer than the program is an error, never a downgrade",
+          "[migration][sqlite]") {
   MigrationWorld world;
   REQUIRE(world.Open(FleetV3()));
   const Tenant s = world.Provision("s", IsolationModel::kShared);

@@ -5,7 +5,6 @@
 // The seed is random per run and printed on failure; set
 // TENANCY_PROPERTY_SEED to replay one.
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <map>
 #include <random>
@@ -22,7 +21,8 @@ namespace {
 using Model = std::map<std::string, Vehicle>;  // one tenant's rows, by key
 
 std::uint32_t Seed() {
-  if (const char* s = std::getenv("TENANCY_PROPERTY_SEED")) return static_cast<std::uint32_t>(std::stoul(s));
+  if (const char* s = std::getenv("TENANCY_PROPERTY_SEED"))
+    return static_cast<std::uint32_t>(std::stoul(s));
   return std::random_device{}();
 }
 
@@ -67,7 +67,9 @@ TEST_CASE("random operations agree with an in-memory model", "[property][sqlite]
   const std::uint32_t seed = Seed();
   CAPTURE(seed);
   std::mt19937 rng(seed);
-  auto pick = [&](int n) { return static_cast<int>(std::uniform_int_distribution<int>(0, n - 1)(rng)); };
+  auto pick = [&](int n) {
+    return static_cast<int>(std::uniform_int_distribution<int>(0, n - 1)(rng));
+  };
 
   FleetWorld world;
   Repository<Vehicle> vehicles(world.store(), Vehicles());
@@ -87,7 +89,8 @@ TEST_CASE("random operations agree with an in-memory model", "[property][sqlite]
 
   // Small key and value spaces, shared by all tenants, so collisions (in a
   // tenant and across tenants) are frequent.
-  const std::vector<std::string> keys = {"a", "b", "c", "d", "e", "f", "g", "h", "k-1", "k-2", "K", "k'"};
+  const std::vector<std::string> keys = {"a", "b", "c",   "d",   "e", "f",
+                                         "g", "h", "k-1", "k-2", "K", "k'"};
   auto random_vehicle = [&](const std::string& key) {
     Vehicle v;
     v.id = key;
@@ -191,7 +194,8 @@ TEST_CASE("random operations agree with an in-memory model", "[property][sqlite]
       Model staged = m;
       auto r = world.store().Transact(c, [&](Transaction& tx) -> Result<void> {
         for (int i = 0; i < 3; ++i) {
-          const std::string& k = keys[static_cast<std::size_t>(pick(static_cast<int>(keys.size())))];
+          const std::string& k =
+              keys[static_cast<std::size_t>(pick(static_cast<int>(keys.size())))];
           if (pick(2) == 0) {
             Vehicle v = random_vehicle(k);
             if (auto u = vehicles.Upsert(tx, v); !u) return u;
@@ -228,7 +232,8 @@ TEST_CASE("random operations agree with an in-memory model", "[property][sqlite]
   // Every tenant, then again after a restart.
   for (int i = 0; i < kTenants; ++i) {
     CAPTURE(i);
-    CheckContents(vehicles, ctx[static_cast<std::size_t>(i)], models[static_cast<std::size_t>(i)], 4);
+    CheckContents(vehicles, ctx[static_cast<std::size_t>(i)], models[static_cast<std::size_t>(i)],
+                  4);
   }
   ctx.clear();
   world.Reopen();
@@ -236,6 +241,7 @@ TEST_CASE("random operations agree with an in-memory model", "[property][sqlite]
   ctx = contexts();
   for (int i = 0; i < kTenants; ++i) {
     CAPTURE(i, ModelName(tenants[static_cast<std::size_t>(i)].model));
-    CheckContents(reopened, ctx[static_cast<std::size_t>(i)], models[static_cast<std::size_t>(i)], 3);
+    CheckContents(reopened, ctx[static_cast<std::size_t>(i)], models[static_cast<std::size_t>(i)],
+                  3);
   }
 }

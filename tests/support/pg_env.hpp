@@ -2,12 +2,12 @@
 // tests/CMakeLists.txt), found through the environment:
 //   TENANCY_TEST_PG_HOSTPORT    "127.0.0.1:54329"  (primary cluster)
 //   TENANCY_TEST_PG2_HOSTPORT   "127.0.0.1:54330"  (second cluster, placements)
+// defaulting to the ports tests/CMakeLists.txt compiles in.
 // Each test gets a fresh database on each cluster, dropped afterwards.
 // Without PostgreSQL the test exits with code 77, which ctest reports as
 // skipped: never a silent pass.
 #pragma once
 
-#include <libpq-fe.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace tenancy::testing {
 
@@ -25,6 +26,11 @@ inline constexpr int kSkipExitCode = 77;
   std::fflush(stderr);
   std::_Exit(kSkipExitCode);
 }
+
+#if TENANCY_TEST_HAVE_LIBPQ
+}  // namespace tenancy::testing
+#include <libpq-fe.h>
+namespace tenancy::testing {
 
 // Runs one statement as the cluster's superuser; throws on failure.
 inline void PgSuperExec(const std::string& hostport, const std::string& db, const std::string& sql) {
@@ -43,12 +49,22 @@ inline void PgSuperExec(const std::string& hostport, const std::string& db, cons
   PQfinish(c);
   if (!ok) throw std::runtime_error(sql + ": " + msg);
 }
+#else
+inline void PgSuperExec(const std::string&, const std::string&, const std::string&) {
+  throw std::runtime_error("this build has no PostgreSQL support");
+}
+#endif
 
 // A database of its own on a cluster, owned by tenancy_owner.
 class PgDatabase {
  public:
   explicit PgDatabase(const char* env_var) {
     const char* hp = std::getenv(env_var);
+#if defined(TENANCY_TEST_PG_DEFAULT) && defined(TENANCY_TEST_PG2_DEFAULT)
+    if (!hp || !*hp)
+      hp = std::string_view(env_var) == "TENANCY_TEST_PG2_HOSTPORT" ? TENANCY_TEST_PG2_DEFAULT
+                                                                    : TENANCY_TEST_PG_DEFAULT;
+#endif
     if (!hp || !*hp) SkipTest(std::string(env_var) + " is not set: no PostgreSQL cluster for this test");
     hostport_ = hp;
     static std::atomic<int> counter{0};

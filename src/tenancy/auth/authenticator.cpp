@@ -160,7 +160,8 @@ Result<std::unique_ptr<Authenticator>> Authenticator::Open(AuthOptions options, 
   impl->directory = &directory;
   impl->keys = &keys;
   impl->db = std::move(*db);
-  // Revoked tokens that have not expired yet.
+  // Revoked tokens that could still pass verification: tokens are accepted
+  // until exp + clock_skew, so their revocations must outlive exp by as much.
   struct Jtis final : detail::RowSink {
     std::vector<std::string> values;
     bool OnRow(const RowView& r) override {
@@ -168,7 +169,7 @@ Result<std::unique_ptr<Authenticator>> Authenticator::Open(AuthOptions options, 
       return true;
     }
   } jtis;
-  const Param now[] = {ToUnixMillis(impl->options.clock->Now())};
+  const Param now[] = {ToUnixMillis(impl->options.clock->Now() - impl->options.clock_skew)};
   if (auto r = impl->db->Run("SELECT jti FROM tenancy_revoked_tokens WHERE expires_at > ?", now, &jtis);
       !r)
     return r.error();

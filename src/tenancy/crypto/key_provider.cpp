@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <map>
 #include <string>
@@ -76,7 +77,12 @@ class StaticKeyProvider final : public KeyProvider {
 };
 
 Result<std::string> ReadKeyFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO planted at the path must not hang startup (it is then
+  // refused below as not a regular file). O_NOFOLLOW fails with ELOOP on a
+  // symlink, which is refused like any other non-regular file.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0 && errno == ELOOP)
+    return Fail(Errc::kPermissionDenied, "key file " + path + " is a symlink");
   if (fd < 0) return Fail(Errc::kNotFound, "cannot open key file " + path);
   struct stat st {};
   std::string text;
@@ -134,12 +140,20 @@ Result<void> WriteNewMasterKey(const std::string& path, std::string_view id, boo
     if (!existing) return existing.error();
     if ((*existing)->Get(id)) return Fail(Errc::kAlreadyExists, "key id is already in the file");
   }
-  const int flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW | (append ? O_APPEND : (O_CREAT | O_EXCL));
+  const int flags = O_CLOEXEC | O_NOFOLLOW | (append ? (O_RDWR | O_APPEND) : (O_WRONLY | O_CREAT | O_EXCL));
   const int fd = ::open(path.c_str(), flags, 0600);
   if (fd < 0)
     return Fail(append ? Errc::kStorage : Errc::kAlreadyExists, "cannot create key file " + path);
   SecretBytes key = SecretBytes::Random(kKeyBytes);
-  std::string line(id);
+  std::string line;
+  // A hand-edited file may lack its final newline: appending right after
+  // its last key would merge the two into one malformed line.
+  struct stat st {};
+  char last = '\n';
+  if (append && ::fstat(fd, &st) == 0 && st.st_size > 0 && ::pread(fd, &last, 1, st.st_size - 1) == 1 &&
+      last != '\n')
+    line += '\n';
+  line += id;
   line += ':';
   std::string b64(sodium_base64_ENCODED_LEN(kKeyBytes, sodium_base64_VARIANT_ORIGINAL), '\0');
   sodium_bin2base64(b64.data(), b64.size(), key.data(), key.size(), sodium_base64_VARIANT_ORIGINAL);

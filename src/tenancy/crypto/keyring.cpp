@@ -209,12 +209,28 @@ Result<void> Keyring::Destroy(const TenantId& tenant) {
     const Param p[] = {std::string_view(tenant.str())};
     if (auto r = impl_->db->Run("DELETE FROM tenancy_data_keys WHERE tenant_id = ?", p, nullptr); !r)
       return r.error();
+    {
+      std::unique_lock cache_lock(impl_->cache_mu);
+      impl_->cache.erase(tenant.str());
+    }
     // secure_delete zeroed the freed pages; the WAL still holds the old
     // ones until a checkpoint copies the database and truncates the log.
-    if (auto r = impl_->db->ExecScript("PRAGMA wal_checkpoint(TRUNCATE);"); !r) return r;
+    // A reader holding an older snapshot blocks that (busy = 1): then the
+    // key bytes are still on disk, so report it (a retry scrubs them).
+    struct Checkpoint final : detail::RowSink {
+      std::int64_t busy = 1;
+      bool OnRow(const RowView& r) override {
+        busy = r.Int(0);
+        return false;
+      }
+    } checkpoint;
+    if (auto r = impl_->db->Run("PRAGMA wal_checkpoint(TRUNCATE)", {}, &checkpoint); !r)
+      return r.error();
+    if (checkpoint.busy != 0)
+      return Fail(Errc::kUnavailable,
+                  "the tenant's data keys are deleted, but a reader still holds the database's "
+                  "write-ahead log, so their bytes are not scrubbed yet; retry");
   }
-  std::unique_lock lock(impl_->cache_mu);
-  impl_->cache.erase(tenant.str());
   return {};
 }
 
@@ -262,6 +278,10 @@ Result<std::shared_ptr<const SecretBytes>> Keyring::Unwrap(std::string_view tena
                                               : "the tenant has no data key version " +
                                                     std::to_string(version));
   auto kek = impl_->provider->Get(chosen->master_key_id);
+  // Not kNotFound: that means "no such data key" (crypto-shredded) to callers.
+  if (!kek && kek.error().code == Errc::kNotFound)
+    return Fail(Errc::kFailedPrecondition, "the master key '" + chosen->master_key_id +
+                                               "' that wraps this data key is not available");
   if (!kek) return kek.error();
   auto dek = UnwrapKey(chosen->wrapped, **kek, chosen->tenant, chosen->version);
   if (!dek) return dek.error();

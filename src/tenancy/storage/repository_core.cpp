@@ -31,6 +31,22 @@ std::string_view OpSql(FilterOp op) {
   return " = ";
 }
 
+// Text may not hold NUL bytes: PostgreSQL cannot store them, so neither
+// engine accepts them (use a Blob for binary data).
+bool HasNul(const Param& p) {
+  auto* s = std::get_if<std::string_view>(&p);
+  return s && s->find('\0') != std::string_view::npos;
+}
+
+Result<void> CheckKey(const EntitySchema& schema, std::span<const Param> key) {
+  if (key.size() != schema.key_count)
+    return Fail(Errc::kInvalidArgument, schema.table + " has a key of " +
+                                            std::to_string(schema.key_count) + " column(s)");
+  for (const auto& k : key)
+    if (HasNul(k)) return Fail(Errc::kInvalidArgument, "text may not contain NUL bytes");
+  return {};
+}
+
 std::size_t ParamBytes(const Param& p) {
   if (auto* s = std::get_if<std::string_view>(&p)) return s->size();
   if (auto* b = std::get_if<BlobView>(&p)) return b->size();
@@ -248,14 +264,15 @@ Result<void> RepositoryCore::CheckRow(std::span<const Param> row) const {
                                               std::to_string(limit) + " bytes");
     if (!cols[i].nullable && std::holds_alternative<std::monostate>(row[i]))
       return Fail(Errc::kInvalidArgument, schema_->table + "." + cols[i].name + " may not be null");
+    if (HasNul(row[i]))
+      return Fail(Errc::kInvalidArgument,
+                  schema_->table + "." + cols[i].name + " may not contain NUL bytes");
   }
   return {};
 }
 
 Result<bool> RepositoryCore::Get(Scope scope, std::span<const Param> key, RowSink& sink) const {
-  if (key.size() != schema_->key_count)
-    return Fail(Errc::kInvalidArgument, schema_->table + " has a key of " +
-                                            std::to_string(schema_->key_count) + " column(s)");
+  if (auto k = CheckKey(*schema_, key); !k) return k.error();
   ParamBuffer params;
   params.push_back(std::string_view(scope.context().tenant_id().str()));
   params.insert(params.end(), key.begin(), key.end());
@@ -342,9 +359,7 @@ Result<void> RepositoryCore::Upsert(Scope scope, std::span<const Param> row) con
 }
 
 Result<void> RepositoryCore::Remove(Scope scope, std::span<const Param> key) const {
-  if (key.size() != schema_->key_count)
-    return Fail(Errc::kInvalidArgument, schema_->table + " has a key of " +
-                                            std::to_string(schema_->key_count) + " column(s)");
+  if (auto k = CheckKey(*schema_, key); !k) return k.error();
   ParamBuffer params;
   params.push_back(std::string_view(scope.context().tenant_id().str()));
   params.insert(params.end(), key.begin(), key.end());
@@ -366,6 +381,7 @@ Result<void> AppendFilters(const EntitySchema& schema, std::span<const Filter> f
       return Fail(Errc::kInvalidArgument, "unknown filter column '" + f.column.substr(0, 64) + "'");
     if (schema.columns[static_cast<std::size_t>(schema.ColumnIndex(f.column))].encrypted)
       return Fail(Errc::kInvalidArgument, "cannot filter on encrypted column '" + f.column + "'");
+    if (HasNul(AsParam(f.value))) return Fail(Errc::kInvalidArgument, "text may not contain NUL bytes");
     sql += " AND \"" + f.column + "\"";
     sql += OpSql(f.op);
     sql += "?";

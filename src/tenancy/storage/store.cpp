@@ -90,9 +90,19 @@ Result<void> Store::Transact(const TenantContext& ctx,
   return {};
 }
 
+namespace {
+Result<void> CheckRawParams(std::span<const Param> params) {
+  for (const auto& p : params)
+    if (auto* s = std::get_if<std::string_view>(&p); s && s->find('\0') != std::string_view::npos)
+      return Fail(Errc::kInvalidArgument, "text may not contain NUL bytes (use a Blob)");
+  return {};
+}
+}  // namespace
+
 Result<std::vector<RawRow>> Transaction::Query(std::string_view sql, std::span<const Param> params) {
   if (!MentionsTenantParameter(sql))
     return Fail(Errc::kInvalidArgument, "raw SQL must bind the :tenant_id parameter");
+  if (auto r = CheckRawParams(params); !r) return r.error();
   CollectRows sink;
   auto r = conn_.RunRaw(sql, params, detail::RawScope{ctx_.tenant_id().str()}, &sink);
   if (!r) return r.error();
@@ -102,6 +112,7 @@ Result<std::vector<RawRow>> Transaction::Query(std::string_view sql, std::span<c
 Result<std::int64_t> Transaction::Execute(std::string_view sql, std::span<const Param> params) {
   if (!MentionsTenantParameter(sql))
     return Fail(Errc::kInvalidArgument, "raw SQL must bind the :tenant_id parameter");
+  if (auto r = CheckRawParams(params); !r) return r.error();
   return conn_.RunRaw(sql, params, detail::RawScope{ctx_.tenant_id().str()}, nullptr);
 }
 

@@ -176,7 +176,7 @@ Error ErrorFromResult(PGresult* result, PGconn* conn, std::string_view doing) {
   if (code == "23505") return Error(Errc::kAlreadyExists, msg);
   if (code.starts_with("23")) return Error(Errc::kConflict, msg);
   if (code == "42501") return Error(Errc::kPermissionDenied, msg);  // includes RLS WITH CHECK
-  if (code == "40001" || code == "40P01") return Error(Errc::kConflict, msg);
+  if (code == "40001" || code == "40P01") return Error(Errc::kUnavailable, msg);  // retry
   if (code.starts_with("08") || code.starts_with("57") || code.starts_with("53") ||
       code == "55P03")
     return Error(Errc::kUnavailable, msg);
@@ -266,55 +266,46 @@ Result<std::int64_t> PgConnection::Execute(const Call& call, detail::RowSink* si
   const int result_format = raw ? 0 : 1;
   Statement* st = call.statement;
   const bool prepare = st && !st->prepared;
-  auto send_prepare = [&]() -> int {
-    return PQsendPrepare(conn_, st->name.c_str(), st->text.c_str(),
-                         static_cast<int>(st->types.size()), st->types.data());
-  };
-  auto send_statement = [&]() -> int {
-    if (raw)
-      return PQsendQueryParams(conn_, call.raw_sql->c_str(), call.n, call.raw_types, call.values,
-                               call.lengths, call.formats, result_format);
-    return PQsendQueryPrepared(conn_, st->name.c_str(), call.n, call.values, call.lengths,
-                               call.formats, result_format);
-  };
-  auto failed_prepare = [&](PGresult* r) {
-    auto e = ErrorFromResult(r, conn_, "prepare");
-    if (e.code == Errc::kInvalidArgument) e.code = Errc::kInternal;  // library SQL is ours
-    return e;
-  };
+  if (!in_transaction_ && set_tenant_.empty())
+    return Fail(Errc::kInternal, "connection has no tenant namespace bound");
   last_used_ = std::chrono::steady_clock::now();
 
+  // One pipeline, one round trip:
+  //   auto-commit:        BEGIN; SET LOCAL tenant; SET LOCAL path; [prepare;] stmt; COMMIT
+  //   inside a transaction: SAVEPOINT; [prepare;] stmt; RELEASE
+  // The savepoint gives statements SQLite's semantics: a failed statement is
+  // undone alone, and the transaction goes on.
+  std::vector<const char*> before, after;
   if (in_transaction_) {
-    if (prepare) {
-      if (!send_prepare()) return Lost("prepare");
-      PGresult* r = NextResult(conn_);
-      ResultGuard guard{r};
-      if (PQresultStatus(r) != PGRES_COMMAND_OK) return failed_prepare(r);
-      st->prepared = true;
-    }
-    if (!send_statement()) return Lost("send");
-    PGresult* r = NextResult(conn_);
-    ResultGuard guard{r};
-    if (!r) return Lost("execute");
-    return Consume(r, conn_, !raw, sink, raw ? "raw SQL" : "execute");
+    before = {"SAVEPOINT tenancy_statement"};
+    after = {"RELEASE SAVEPOINT tenancy_statement"};
+  } else {
+    before = {"BEGIN", set_tenant_.c_str(), set_path_.c_str()};
+    after = {"COMMIT"};
   }
-
-  if (set_tenant_.empty()) return Fail(Errc::kInternal, "connection has no tenant namespace bound");
-  // Auto-commit: BEGIN, the namespace, [prepare,] the statement, COMMIT, as
-  // one pipeline: one network round trip.
-  if (!PQenterPipelineMode(conn_)) return Lost("pipeline");
   auto plain = [&](const char* sql) {
     return PQsendQueryParams(conn_, sql, 0, nullptr, nullptr, nullptr, nullptr, 0);
   };
-  const bool sent = plain("BEGIN") && plain(set_tenant_.c_str()) && plain(set_path_.c_str()) &&
-                    (!prepare || send_prepare()) && send_statement() && plain("COMMIT") &&
-                    PQpipelineSync(conn_);
+  if (!PQenterPipelineMode(conn_)) return Lost("pipeline");
+  bool sent = true;
+  for (const char* sql : before) sent = sent && plain(sql);
+  if (prepare)
+    sent = sent && PQsendPrepare(conn_, st->name.c_str(), st->text.c_str(),
+                                 static_cast<int>(st->types.size()), st->types.data());
+  sent = sent && (raw ? PQsendQueryParams(conn_, call.raw_sql->c_str(), call.n, call.raw_types,
+                                          call.values, call.lengths, call.formats, result_format)
+                      : PQsendQueryPrepared(conn_, st->name.c_str(), call.n, call.values,
+                                            call.lengths, call.formats, result_format));
+  for (const char* sql : after) sent = sent && plain(sql);
+  sent = sent && PQpipelineSync(conn_);
   if (!sent) {
     broken_ = true;
     return Lost("send pipeline");
   }
-  const int steps = prepare ? 6 : 5;
-  const int statement_step = prepare ? 4 : 3;
+
+  const int prepare_step = prepare ? static_cast<int>(before.size()) : -1;
+  const int statement_step = static_cast<int>(before.size()) + (prepare ? 1 : 0);
+  const int steps = statement_step + 1 + static_cast<int>(after.size());
   Result<std::int64_t> outcome = std::int64_t{0};
   for (int step = 0; step < steps; ++step) {
     PGresult* r = NextResult(conn_);
@@ -327,11 +318,13 @@ Result<std::int64_t> PgConnection::Execute(const Call& call, detail::RowSink* si
     if (!outcome || status == PGRES_PIPELINE_ABORTED) continue;
     if (step == statement_step) {
       outcome = Consume(r, conn_, !raw, sink, raw ? "raw SQL" : "execute");
-    } else if (prepare && step == statement_step - 1) {
+    } else if (step == prepare_step) {
       if (status == PGRES_COMMAND_OK) {
         st->prepared = true;
       } else {
-        outcome = failed_prepare(r);
+        Error e = ErrorFromResult(r, conn_, "prepare");
+        if (e.code == Errc::kInvalidArgument) e.code = Errc::kInternal;  // library SQL is ours
+        outcome = std::move(e);
       }
     } else if (status != PGRES_COMMAND_OK) {
       outcome = ErrorFromResult(r, conn_, "transaction");
@@ -344,7 +337,16 @@ Result<std::int64_t> PgConnection::Execute(const Call& call, detail::RowSink* si
     broken_ = true;
     return Lost("end pipeline");
   }
-  if (PQtransactionStatus(conn_) != PQTRANS_IDLE) {
+  if (PQtransactionStatus(conn_) == PQTRANS_INERROR) {
+    // Undo the failed statement alone (inside a transaction), or end the
+    // failed auto-commit transaction.
+    PGresult* r = PQexec(conn_, in_transaction_ ? "ROLLBACK TO SAVEPOINT tenancy_statement; "
+                                                  "RELEASE SAVEPOINT tenancy_statement"
+                                                : "ROLLBACK");
+    const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (!ok) broken_ = true;
+  } else if (!in_transaction_ && PQtransactionStatus(conn_) != PQTRANS_IDLE) {
     PGresult* r = PQexec(conn_, "ROLLBACK");
     PQclear(r);
   }
@@ -416,11 +418,15 @@ Result<std::int64_t> PgConnection::RunRaw(std::string_view sql, std::span<const 
   for (std::size_t i = 0; i < params.size(); ++i) {
     const Param& p = params[i];
     switch (p.index()) {
-      case 1: text_values[i] = std::to_string(std::get<1>(p)); break;
+      case 1:  // numbers keep their type: SELECT ? of an integer is an integer
+        text_values[i] = std::to_string(std::get<1>(p));
+        types[i] = kInt8;
+        break;
       case 2: {
         char buf[32];
         auto res = std::to_chars(buf, buf + sizeof buf, std::get<2>(p));
         text_values[i].assign(buf, res.ptr);
+        types[i] = kFloat8;
         break;
       }
       case 3: text_values[i] = std::string(std::get<3>(p)); break;
@@ -456,7 +462,10 @@ Result<std::int64_t> PgConnection::RunRaw(std::string_view sql, std::span<const 
 Result<void> PgConnection::Begin() {
   if (in_transaction_) return Fail(Errc::kInternal, "transaction already open");
   if (set_tenant_.empty()) return Fail(Errc::kInternal, "connection has no tenant namespace bound");
-  const std::string script = "BEGIN; " + set_tenant_ + "; " + set_path_;
+  // SERIALIZABLE: the same guarantee SQLite's single writer gives, so a
+  // read-modify-write cannot lose an update on either engine. Conflicts
+  // come back as kUnavailable: retry the unit of work.
+  const std::string script = "BEGIN ISOLATION LEVEL SERIALIZABLE; " + set_tenant_ + "; " + set_path_;
   if (auto r = ExecScript(script); !r) return r;
   in_transaction_ = true;
   return {};

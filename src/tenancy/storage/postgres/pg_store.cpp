@@ -230,7 +230,9 @@ MigrationReport PgStore::MigrateTenants(std::span<const Tenant> tenants) {
   };
   migrate(*main_, TenantId{}, kSharedSchema);
   for (const auto& t : tenants) {
-    if (t.model == IsolationModel::kShared || t.state == TenantState::kDeleted) continue;
+    if (t.model == IsolationModel::kShared || t.state == TenantState::kDeleted ||
+        t.state == TenantState::kProvisioning)
+      continue;  // a provisioning tenant is migrated when its provisioning resumes
     auto server = ServerFor(t);
     if (!server) {
       report.entries.push_back({t.id, 0, 0, server.error()});

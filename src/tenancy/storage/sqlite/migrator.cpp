@@ -51,6 +51,36 @@ Result<void> CheckTenantTables(SqliteConnection& conn) {
   return {};
 }
 
+// In a tenant's own database file, refuse rows labelled with another
+// tenant: raw writes there reach the tables directly, and a row of another
+// tenant stored in this file would travel with it on export or model moves.
+Result<void> GuardTenantTables(SqliteConnection& conn, std::string_view tenant) {
+  TextColumn tables;
+  if (auto r = conn.Run("SELECT name FROM main.sqlite_schema WHERE type = 'table' AND name NOT "
+                        "LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE 'tenancy\\_%' ESCAPE '\\'",
+                        {}, &tables);
+      !r)
+    return r.error();
+  std::string script;
+  const std::string id(tenant);  // validated: [a-z0-9_] only
+  for (const auto& table : tables.values) {
+    std::string quoted = "\"";
+    for (char c : table) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    quoted += '"';
+    for (const char* when : {"INSERT", "UPDATE OF tenant_id"}) {
+      const std::string name = "tenancy_guard_" + table + (when[0] == 'I' ? "_insert" : "_update");
+      std::string qname = "\"";
+      for (char c : name) qname += c == '"' ? std::string("\"\"") : std::string(1, c);
+      qname += '"';
+      script += "CREATE TRIGGER IF NOT EXISTS " + qname + " BEFORE " + when + " ON " + quoted +
+                " WHEN NEW.tenant_id IS NOT '" + id +
+                "' BEGIN SELECT RAISE(ABORT, 'tenant_id must be the tenant of this database'); END;";
+    }
+  }
+  if (script.empty()) return {};
+  return conn.ExecScript(script);
+}
+
 }  // namespace
 
 Result<int> ReadSchemaVersion(SqliteConnection& conn) {
@@ -74,7 +104,8 @@ Result<int> ReadSchemaVersion(SqliteConnection& conn) {
   return version.value;
 }
 
-Result<int> Migrate(SqliteConnection& conn, const Schema& schema, int* reached) {
+Result<int> Migrate(SqliteConnection& conn, const Schema& schema, std::string_view owner,
+                    int* reached) {
   auto current = ReadSchemaVersion(conn);
   if (!current) return current.error();
   int version = *current;
@@ -110,6 +141,8 @@ Result<int> Migrate(SqliteConnection& conn, const Schema& schema, int* reached) 
     if (auto r = conn.ExecScript(kVersionTable); !r) return fail(r.error());
     if (auto r = conn.ExecScript(m.sql); !r) return fail(r.error());
     if (auto r = CheckTenantTables(conn); !r) return fail(r.error());
+    if (!owner.empty())
+      if (auto r = GuardTenantTables(conn, owner); !r) return fail(r.error());
     const Param row[] = {std::int64_t{m.version}, std::string_view(m.name),
                          static_cast<std::int64_t>(
                              std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -11,7 +11,10 @@ Result<int> ReadSchemaVersion(SqliteConnection& conn);
 
 // Applies every migration newer than the database's version, each in its
 // own transaction. Returns the version reached; on failure, the error (the
-// database stays at the last version that succeeded, `*reached`).
-Result<int> Migrate(SqliteConnection& conn, const Schema& schema, int* reached = nullptr);
+// database stays at the last version that succeeded, `*reached`). `owner`:
+// the tenant whose own file this is (database and dedicated models), whose
+// tables then refuse rows of any other tenant; empty for the shared file.
+Result<int> Migrate(SqliteConnection& conn, const Schema& schema, std::string_view owner = {},
+                    int* reached = nullptr);
 
 }  // namespace tenancy::sqlite

@@ -93,13 +93,14 @@ Result<fs::path> SqliteStore::DatabasePath(const Tenant& tenant) const {
   return Fail(Errc::kInternal, "unknown isolation model");
 }
 
-Result<std::unique_ptr<SqliteConnection>> SqliteStore::OpenTenantDatabase(const std::string& path) {
+Result<std::unique_ptr<SqliteConnection>> SqliteStore::OpenTenantDatabase(const std::string& path,
+                                                                          const TenantId& tenant) {
   auto conn = SqliteConnection::Open(path, /*create=*/false, ConnOptions(false));
   if (!conn) return conn.error();
   auto version = ReadSchemaVersion(**conn);
   if (!version) return version.error();
   if (*version != schema().latest_version()) {
-    if (auto r = Migrate(**conn, schema()); !r) return r.error();
+    if (auto r = Migrate(**conn, schema(), tenant.str()); !r) return r.error();
   }
   return conn;
 }
@@ -117,8 +118,8 @@ Result<detail::Lease> SqliteStore::Acquire(const Tenant& tenant) {
   }
   auto path = DatabasePath(tenant);
   if (!path) return path.error();
-  auto handle = handles_.Get(path->string(), [this](const std::string& p) {
-    return OpenTenantDatabase(p);
+  auto handle = handles_.Get(path->string(), [this, &tenant](const std::string& p) {
+    return OpenTenantDatabase(p, tenant.id);
   });
   if (!handle) return handle.error();
   return (*handle)->Acquire();
@@ -157,7 +158,7 @@ Result<void> SqliteStore::CreateNamespace(const Tenant& tenant) {
   }
   auto conn = SqliteConnection::Open(path->string(), /*create=*/true, ConnOptions(false));
   if (!conn) return conn.error();
-  if (auto r = Migrate(**conn, schema()); !r) return r.error();
+  if (auto r = Migrate(**conn, schema(), tenant.id.str()); !r) return r.error();
   return {};
 }
 
@@ -220,6 +221,7 @@ Result<int> SqliteStore::SchemaVersion(const Tenant& tenant) {
 MigrationReport SqliteStore::MigrateTenants(std::span<const Tenant> tenants) {
   MigrationReport report;
   auto migrate_one = [&](TenantId id, Result<detail::Lease> lease) {
+    const std::string owner = id.str();  // empty for the shared database
     MigrationReport::Entry entry;
     entry.tenant = std::move(id);
     if (!lease) {
@@ -231,13 +233,17 @@ MigrationReport SqliteStore::MigrateTenants(std::span<const Tenant> tenants) {
     auto before = ReadSchemaVersion(conn);
     entry.from_version = before ? *before : 0;
     int reached = entry.from_version;
-    if (auto r = Migrate(conn, schema(), &reached); !r) entry.error = r.error();
+    if (auto r = Migrate(conn, schema(), owner, &reached); !r) entry.error = r.error();
     entry.to_version = reached;
     report.entries.push_back(std::move(entry));
   };
   migrate_one(TenantId{}, shared_->Acquire());
   for (const auto& t : tenants) {
-    if (t.model == IsolationModel::kShared || t.state == TenantState::kDeleted) continue;
+    // A tenant still provisioning gets its namespace migrated when its
+    // provisioning resumes; until then its placement may not even be its own.
+    if (t.model == IsolationModel::kShared || t.state == TenantState::kDeleted ||
+        t.state == TenantState::kProvisioning)
+      continue;
     auto path = DatabasePath(t);
     if (!path) {
       migrate_one(t.id, path.error());

@@ -41,7 +41,8 @@ class SqliteStore final : public Store {
   SqliteStore(std::filesystem::path data_dir, Schema schema, StoreOptions options);
   ConnectionOptions ConnOptions(bool shared) const;
   // Opens an existing tenant database, migrating it if it is behind.
-  Result<std::unique_ptr<SqliteConnection>> OpenTenantDatabase(const std::string& path);
+  Result<std::unique_ptr<SqliteConnection>> OpenTenantDatabase(const std::string& path,
+                                                               const TenantId& tenant);
   Result<void> WriteManifest(const Tenant& tenant, const std::filesystem::path& dir) const;
 
   const std::filesystem::path data_dir_;
