@@ -27,6 +27,9 @@
 // transaction's.
 #pragma once
 
+#include <boost/container/small_vector.hpp>
+
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -203,6 +206,7 @@ class Repository {
 
   Result<Page<T>> List(Scope scope, const ListQuery& query = {}) const {
     detail::ReadInto<T> sink(entity_, scope.context());
+    sink.items.reserve(std::min<std::size_t>(query.limit, 1000));
     auto next = core_.List(scope, query, sink);
     if (!next) return next.error();
     return Page<T>{std::move(sink.items), std::move(*next)};
@@ -220,8 +224,7 @@ class Repository {
     if (const std::string* t = entity_.TenantOf(item);
         t && !t->empty() && *t != scope.context().tenant_id().str())
       return Fail(Errc::kTenantMismatch, "row names another tenant than the caller's");
-    std::vector<Param> row;
-    row.reserve(entity_.size());
+    boost::container::small_vector<Param, 16> row;
     for (std::size_t i = 0; i < entity_.size(); ++i) row.push_back(entity_.Get(item, i));
     return (core_.*op)(scope, row);
   }

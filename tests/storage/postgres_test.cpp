@@ -7,6 +7,7 @@
 #include <latch>
 #include <thread>
 
+#include "storage/postgres/pg_store.hpp"
 #include "support/fleet_fixture.hpp"
 
 using namespace tenancy;
@@ -111,7 +112,7 @@ TEST_CASE("every tenant table is under forced RLS and the serving role owns noth
   FleetWorld w;
   auto d = w.Provision("delta", IsolationModel::kDatabase);
   Psql owner(w.pg()->AdminUrl());
-  for (const std::string& schema : {std::string("tenancy_shared"), d.id.str()}) {
+  for (const std::string& schema : {std::string("tenancy_shared"), pg::TenantSchemaName(d.id)}) {
     CAPTURE(schema);
     auto unprotected = owner.Query(
         "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -130,6 +131,8 @@ TEST_CASE("every tenant table is under forced RLS and the serving role owns noth
   CHECK_FALSE(app.Query("SELECT * FROM tenancy_shared.tenancy_schema_version"));
   CHECK_FALSE(app.Query("CREATE TABLE tenancy_shared.evil (tenant_id text primary key)"));
   CHECK_FALSE(app.Query("ALTER TABLE tenancy_shared.vehicles DISABLE ROW LEVEL SECURITY"));
+  CHECK_FALSE(app.Query("CREATE TEMP TABLE copied AS SELECT 1 AS x"));
+  CHECK_FALSE(app.Query("CREATE SCHEMA mine"));
 }
 
 TEST_CASE("a store refuses a serving role that bypasses RLS", "[postgres][rls]") {
@@ -147,13 +150,13 @@ TEST_CASE("database model: one schema per tenant, created, migrated and dropped"
   FleetWorld w;
   auto d = w.Provision("delta", IsolationModel::kDatabase);
   Psql owner(w.pg()->AdminUrl());
-  CHECK(owner.Scalar("SELECT count(*) FROM pg_namespace WHERE nspname = '" + d.id.str() + "'") == "1");
+  CHECK(owner.Scalar("SELECT count(*) FROM pg_namespace WHERE nspname = '" + pg::TenantSchemaName(d.id) + "'") == "1");
   CHECK(*w.store().SchemaVersion(d) == FleetSchema().latest_version());
   SeedVehicles(w, w.Context(d), "d", 2);
-  CHECK(owner.Scalar("SELECT count(*) FROM \"" + d.id.str() + "\".vehicles") == "2");
+  CHECK(owner.Scalar("SELECT count(*) FROM \"" + pg::TenantSchemaName(d.id) + "\".vehicles") == "2");
   CHECK(owner.Scalar("SELECT count(*) FROM tenancy_shared.vehicles") == "0");
   REQUIRE(w.directory().Offboard(d.id, "test"));
-  CHECK(owner.Scalar("SELECT count(*) FROM pg_namespace WHERE nspname = '" + d.id.str() + "'") == "0");
+  CHECK(owner.Scalar("SELECT count(*) FROM pg_namespace WHERE nspname = '" + pg::TenantSchemaName(d.id) + "'") == "0");
 }
 
 TEST_CASE("dedicated model: the tenant lives on its own server", "[postgres][placement]") {
@@ -163,16 +166,16 @@ TEST_CASE("dedicated model: the tenant lives on its own server", "[postgres][pla
   SeedVehicles(w, w.Context(e), "e", 4);
   Psql first(w.pg()->AdminUrl());
   Psql second(w.pg2()->AdminUrl());
-  CHECK(first.Scalar("SELECT count(*) FROM pg_namespace WHERE nspname = '" + e.id.str() + "'") == "0");
-  CHECK(second.Scalar("SELECT count(*) FROM \"" + e.id.str() + "\".vehicles") == "4");
+  CHECK(first.Scalar("SELECT count(*) FROM pg_namespace WHERE nspname = '" + pg::TenantSchemaName(e.id) + "'") == "0");
+  CHECK(second.Scalar("SELECT count(*) FROM \"" + pg::TenantSchemaName(e.id) + "\".vehicles") == "4");
   CHECK(second.Scalar("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = "
-                      "c.relnamespace WHERE n.nspname = '" + e.id.str() +
+                      "c.relnamespace WHERE n.nspname = '" + pg::TenantSchemaName(e.id) +
                       "' AND c.relforcerowsecurity") == "2");
   w.Reopen();  // the placement comes back from the directory's catalog
   Repository<Vehicle> vehicles(w.store(), Vehicles());
   CHECK(*vehicles.Count(w.Context(e)) == 4);
   REQUIRE(w.directory().Offboard(e.id, "test"));
-  CHECK(second.Scalar("SELECT count(*) FROM pg_namespace WHERE nspname = '" + e.id.str() + "'") == "0");
+  CHECK(second.Scalar("SELECT count(*) FROM pg_namespace WHERE nspname = '" + pg::TenantSchemaName(e.id) + "'") == "0");
 }
 
 TEST_CASE("connection loss gives a typed error, no partial write, and recovery",
@@ -260,7 +263,7 @@ TEST_CASE("migrations run per schema and report per-tenant failures", "[postgres
     tenants.push_back(w.Provision("db" + std::to_string(i), IsolationModel::kDatabase));
   // Sabotage one tenant's schema: a table the next migration wants to create.
   Psql owner(w.pg()->AdminUrl());
-  REQUIRE(owner.Query("CREATE TABLE \"" + tenants[1].id.str() +
+  REQUIRE(owner.Query("CREATE TABLE \"" + pg::TenantSchemaName(tenants[1].id) +
                       "\".drivers (tenant_id text, x int, PRIMARY KEY (tenant_id, x))"));
   Schema v3 = FleetSchema();
   v3.migrations.push_back({3, "create drivers",

@@ -128,6 +128,18 @@ Result<void> ControlDb::RecordTransition(const Tenant& t, TenantState from, std:
   return {};
 }
 
+Result<void> ControlDb::SaveTransition(const Tenant& t, TenantState from, std::string_view reason,
+                                       bool insert) {
+  if (auto r = conn_->Begin(); !r) return r;
+  auto written = insert ? Insert(t) : Save(t);
+  if (written) written = RecordTransition(t, from, reason);
+  if (!written) {
+    (void)conn_->Rollback();
+    return written;
+  }
+  return conn_->Commit();
+}
+
 Result<TenantPage> ControlDb::List(const TenantFilter& f) {
   if (f.limit == 0 || f.limit > 1000)
     return Fail(Errc::kInvalidArgument, "limit must be between 1 and 1000");

@@ -22,6 +22,9 @@ class ControlDb {
   // `t.revision - 1`; kConflict if it moved meanwhile.
   Result<void> Save(const Tenant& t);
   Result<void> RecordTransition(const Tenant& t, TenantState from, std::string_view reason);
+  // Save (or, for a new tenant, Insert) and RecordTransition in one commit.
+  Result<void> SaveTransition(const Tenant& t, TenantState from, std::string_view reason,
+                              bool insert = false);
   Result<TenantPage> List(const TenantFilter& filter);
   Result<std::vector<Directory::Transition>> History(const TenantId& id);
 

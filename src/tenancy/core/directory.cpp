@@ -114,6 +114,21 @@ Result<ProvisionResult> Directory::Provision(const ProvisionRequest& req) {
     t.custom_domain = req.custom_domain;
     t.created_at = t.updated_at = Now(*opt.clock);
     t.revision = 1;
+    if (model == IsolationModel::kShared) {
+      // Nothing to create in the store: key first (an orphan key is
+      // harmless), then the tenant row, active, in one commit.
+      if (opt.keyring)
+        if (auto r = opt.keyring->Create(t.id); !r) return r.error();
+      t.state = TenantState::kActive;
+      if (auto r = impl_->db->SaveTransition(t, TenantState::kProvisioning, "provisioned",
+                                             /*insert=*/true);
+          !r)
+        return r.error();
+      impl_->index.Put(std::make_shared<const Tenant>(t));
+      return ProvisionResult{std::move(t), true};
+    }
+    // The row goes in first, as provisioning, so a crash before the
+    // namespace exists is resumed by the next Provision of this slug.
     if (auto r = impl_->db->Insert(t); !r) return r.error();
     impl_->index.Put(std::make_shared<const Tenant>(t));
   }
@@ -126,8 +141,7 @@ Result<ProvisionResult> Directory::Provision(const ProvisionRequest& req) {
   t.state = TenantState::kActive;
   t.updated_at = Now(*opt.clock);
   ++t.revision;
-  if (auto r = impl_->db->Save(t); !r) return r.error();
-  (void)impl_->db->RecordTransition(t, from, "provisioned");
+  if (auto r = impl_->db->SaveTransition(t, from, "provisioned"); !r) return r.error();
   impl_->index.Put(std::make_shared<const Tenant>(t));
   return ProvisionResult{std::move(t), true};
 }
@@ -194,8 +208,7 @@ Result<Tenant> Directory::ChangeState(const TenantId& id, TenantState to, std::s
   t.state = to;
   t.updated_at = Now(*impl_->options.clock);
   ++t.revision;
-  if (auto r = impl_->db->Save(t); !r) return r.error();
-  (void)impl_->db->RecordTransition(t, current->state, reason);
+  if (auto r = impl_->db->SaveTransition(t, current->state, reason); !r) return r.error();
   impl_->index.Put(std::make_shared<const Tenant>(t));
   return t;
 }
@@ -212,8 +225,7 @@ Result<Tenant> Directory::Offboard(const TenantId& id, std::string_view reason) 
     t.state = to;
     t.updated_at = Now(*impl_->options.clock);
     ++t.revision;
-    if (auto r = impl_->db->Save(t); !r) return r;
-    (void)impl_->db->RecordTransition(t, from, reason);
+    if (auto r = impl_->db->SaveTransition(t, from, reason); !r) return r;
     impl_->index.Put(std::make_shared<const Tenant>(t));
     return {};
   };

@@ -18,6 +18,8 @@ constexpr std::size_t kMaxReportedFaults = 20;
 constexpr std::size_t kMaxDocumentDepth = kMaxRuleDepth + 16;
 
 std::string_view View(const boost::json::string& s) noexcept { return {s.data(), s.size()}; }
+// Object keys are string_views: viewed in place (never through a temporary string).
+std::string_view View(boost::json::string_view s) noexcept { return {s.data(), s.size()}; }
 
 std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
 

@@ -20,6 +20,8 @@ namespace tenancy::detail::flagd {
 namespace {
 
 std::string_view View(const boost::json::string& s) noexcept { return {s.data(), s.size()}; }
+// Not for object keys: they would convert to a temporary string first.
+std::string_view View(boost::json::string_view) = delete;
 
 std::string_view StringAt(const boost::json::value& root, std::string_view key) {
   const auto* obj = root.if_object();

@@ -14,6 +14,8 @@ namespace {
 constexpr std::array<std::string_view, 8> kSemVerOperators = {"=", "!=", "<", "<=", ">", ">=", "^", "~"};
 
 std::string_view View(const boost::json::string& s) noexcept { return {s.data(), s.size()}; }
+// Not for object keys: they would convert to a temporary string first.
+std::string_view View(boost::json::string_view) = delete;
 
 bool IsRule(const boost::json::value& v) noexcept { return v.is_object() && v.get_object().size() == 1; }
 

@@ -97,7 +97,10 @@ Val Evaluator::In(const Node& n, const boost::json::value& data) {
   if (failed()) return {};
   if (const auto* text = haystack.get().if_string()) {
     std::string sought;
-    if (!AppendJsString(sought, needle.get(), meter_) || !meter_.Charge(1 + text->size() / 64)) return {};
+    if (!AppendJsString(sought, needle.get(), meter_)) return {};
+    // A substring search may compare every position with most of the
+    // needle: charge for that worst case before searching.
+    if (!meter_.Charge(1 + (text->size() / 64) * (1 + sought.size() / 16))) return {};
     const std::string_view hay(text->data(), text->size());
     return Val(boost::json::value(hay.find(sought) != std::string_view::npos));
   }

@@ -18,6 +18,8 @@ constexpr double kMaxExact = 9007199254740992.0;  // 2^53
 bool IsInteger(const boost::json::value& v) noexcept { return v.is_int64() || v.is_uint64(); }
 
 std::string_view View(const boost::json::string& s) noexcept { return {s.data(), s.size()}; }
+// Not for object keys: they would convert to a temporary string first.
+std::string_view View(boost::json::string_view) = delete;
 
 bool IsDigit(char c) noexcept { return c >= '0' && c <= '9'; }
 
@@ -195,8 +197,10 @@ bool StrictEqualsAt(const boost::json::value& a, const boost::json::value& b, Me
   return false;
 }
 
-bool AppendAt(std::string& out, const boost::json::value& v, std::size_t max_bytes,
-              std::size_t max_depth, std::size_t depth) {
+enum class Appended { kOk, kTooLong, kTooDeep };
+
+Appended AppendAt(std::string& out, const boost::json::value& v, std::size_t max_bytes, std::size_t max_depth,
+                  std::size_t depth) {
   switch (v.kind()) {
     case boost::json::kind::null: out += "null"; break;
     case boost::json::kind::bool_: out += v.get_bool() ? "true" : "false"; break;
@@ -205,25 +209,28 @@ bool AppendAt(std::string& out, const boost::json::value& v, std::size_t max_byt
     case boost::json::kind::double_: AppendJsNumber(out, v.get_double()); break;
     case boost::json::kind::string: {
       const auto& s = v.get_string();
-      if (out.size() + s.size() > max_bytes) return false;
+      if (out.size() + s.size() > max_bytes) return Appended::kTooLong;
       out.append(s.data(), s.size());
       break;
     }
     case boost::json::kind::object: out += "[object Object]"; break;
     case boost::json::kind::array: {
-      if (depth >= max_depth) return false;
+      if (depth >= max_depth) return Appended::kTooDeep;
       bool first = true;
       for (const auto& element : v.get_array()) {
         if (!first) out += ',';
         first = false;
         // Array.prototype.join writes null (and undefined) as nothing.
-        if (!element.is_null() && !AppendAt(out, element, max_bytes, max_depth, depth + 1)) return false;
-        if (out.size() > max_bytes) return false;
+        if (!element.is_null()) {
+          if (const Appended r = AppendAt(out, element, max_bytes, max_depth, depth + 1); r != Appended::kOk)
+            return r;
+        }
+        if (out.size() > max_bytes) return Appended::kTooLong;
       }
       break;
     }
   }
-  return out.size() <= max_bytes;
+  return out.size() <= max_bytes ? Appended::kOk : Appended::kTooLong;
 }
 
 }  // namespace
@@ -380,12 +387,16 @@ void AppendJsNumber(std::string& out, double d) {
 
 bool AppendJsString(std::string& out, const boost::json::value& v, std::size_t max_bytes,
                     std::size_t max_depth) {
-  return AppendAt(out, v, max_bytes, max_depth, 0);
+  return AppendAt(out, v, max_bytes, max_depth, 0) == Appended::kOk;
 }
 
 bool AppendJsString(std::string& out, const boost::json::value& v, Meter& meter) {
-  if (AppendAt(out, v, meter.max_string, meter.max_depth, 0)) return true;
-  return meter.Exceed(out.size() > meter.max_string ? Meter::Exceeded::kString : Meter::Exceeded::kDepth);
+  switch (AppendAt(out, v, meter.max_string, meter.max_depth, 0)) {
+    case Appended::kOk: return true;
+    case Appended::kTooLong: return meter.Exceed(Meter::Exceeded::kString);
+    case Appended::kTooDeep: return meter.Exceed(Meter::Exceeded::kDepth);
+  }
+  return false;
 }
 
 bool StrictEquals(const boost::json::value& a, const boost::json::value& b, Meter& meter) {

@@ -5,8 +5,12 @@
 #include <boost/json/array.hpp>
 #include <boost/json/string.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace tenancy::detail::jsonlogic {
 namespace {

@@ -176,9 +176,11 @@ class PageSink final : public RowSink {
       has_more_ = true;
       return false;
     }
-    ++seen_;
-    last_key_.clear();
-    for (std::size_t i = 0; i < key_count_; ++i) last_key_.push_back(row.Get(static_cast<int>(i)));
+    // Only the page's last row needs its key kept (for the cursor).
+    if (++seen_ == limit_) {
+      last_key_.clear();
+      for (std::size_t i = 0; i < key_count_; ++i) last_key_.push_back(row.Get(static_cast<int>(i)));
+    }
     return inner_.OnRow(row);
   }
   std::string NextCursor() const { return has_more_ ? EncodeCursor(last_key_) : std::string(); }

@@ -91,7 +91,11 @@ Result<void> Store::Transact(const TenantContext& ctx,
 }
 
 namespace {
-Result<void> CheckRawParams(std::span<const Param> params) {
+Result<void> CheckRawParams(std::string_view sql, std::span<const Param> params) {
+  // An engine reading C strings would stop at a NUL and run a different
+  // statement than the one checked.
+  if (sql.find('\0') != std::string_view::npos)
+    return Fail(Errc::kInvalidArgument, "raw SQL may not contain NUL bytes");
   for (const auto& p : params)
     if (auto* s = std::get_if<std::string_view>(&p); s && s->find('\0') != std::string_view::npos)
       return Fail(Errc::kInvalidArgument, "text may not contain NUL bytes (use a Blob)");
@@ -102,7 +106,7 @@ Result<void> CheckRawParams(std::span<const Param> params) {
 Result<std::vector<RawRow>> Transaction::Query(std::string_view sql, std::span<const Param> params) {
   if (!MentionsTenantParameter(sql))
     return Fail(Errc::kInvalidArgument, "raw SQL must bind the :tenant_id parameter");
-  if (auto r = CheckRawParams(params); !r) return r.error();
+  if (auto r = CheckRawParams(sql, params); !r) return r.error();
   CollectRows sink;
   auto r = conn_.RunRaw(sql, params, detail::RawScope{ctx_.tenant_id().str()}, &sink);
   if (!r) return r.error();
@@ -112,7 +116,7 @@ Result<std::vector<RawRow>> Transaction::Query(std::string_view sql, std::span<c
 Result<std::int64_t> Transaction::Execute(std::string_view sql, std::span<const Param> params) {
   if (!MentionsTenantParameter(sql))
     return Fail(Errc::kInvalidArgument, "raw SQL must bind the :tenant_id parameter");
-  if (auto r = CheckRawParams(params); !r) return r.error();
+  if (auto r = CheckRawParams(sql, params); !r) return r.error();
   return conn_.RunRaw(sql, params, detail::RawScope{ctx_.tenant_id().str()}, nullptr);
 }
 

@@ -1,16 +1,27 @@
 #include "storage/postgres/pg_store.hpp"
 
 #include <libpq-fe.h>
+#include <sodium.h>
 
 #include "storage/postgres/pg_migrator.hpp"
 
 namespace tenancy::pg {
+
+std::string TenantSchemaName(const TenantId& id) {
+  unsigned char digest[8];
+  crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(id.str().data()),
+                     id.str().size(), nullptr, 0);
+  char hex[2 * sizeof digest + 1];
+  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  return std::string("ts_") + hex;
+}
+
 namespace {
 
 std::string Quoted(std::string_view ident) { return "\"" + std::string(ident) + "\""; }
 
 std::string SchemaOf(const Tenant& t) {
-  return t.model == IsolationModel::kShared ? std::string(kSharedSchema) : t.id.str();
+  return t.model == IsolationModel::kShared ? std::string(kSharedSchema) : TenantSchemaName(t.id);
 }
 
 // `conninfo` with the user and password of `credentials` (both URLs or
@@ -115,7 +126,21 @@ Result<std::unique_ptr<Store>> PgStore::Open(const std::string& url, Schema sche
                                             "SUPERUSER and BYPASSRLS");
   store->app_role_ = (*role)[0][0];
 
-  auto migrated = store->WithAdmin(*store->main_, [&](PgConnection& admin) {
+  // Nor create schemas or temporary tables: a temporary table is a place
+  // raw SQL could copy rows to, outside every policy.
+  auto migrated = store->WithAdmin(*store->main_, [&](PgConnection& admin) -> Result<int> {
+    if (auto r = admin.ExecScript("DO $tenancy$ BEGIN EXECUTE format('REVOKE CREATE, TEMPORARY ON "
+                                  "DATABASE %I FROM PUBLIC', current_database()); END $tenancy$");
+        !r)
+      return r.error();
+    auto privileges = admin.QueryText(
+        "SELECT (has_database_privilege(" + admin.Literal(store->app_role_) +
+        ", current_database(), 'CREATE') OR has_database_privilege(" +
+        admin.Literal(store->app_role_) + ", current_database(), 'TEMPORARY'))::text");
+    if (!privileges) return privileges.error();
+    if ((*privileges)[0][0] == "true")
+      return Fail(Errc::kInvalidArgument, "the store URL's role may create schemas or temporary "
+                                          "tables in the database; revoke CREATE and TEMPORARY");
     return MigrateSchema(admin, kSharedSchema, store->schema(), store->app_role_);
   });
   if (!migrated) return migrated.error();
@@ -131,10 +156,10 @@ Result<void> PgStore::EnsureMigrated(const Tenant& tenant, Server& server) {
     if (verified_.contains(key)) return {};
   }
   auto version = WithAdmin(server, [&](PgConnection& admin) -> Result<int> {
-    auto v = ReadSchemaVersion(admin, tenant.id.str());
+    auto v = ReadSchemaVersion(admin, SchemaOf(tenant));
     if (!v) return v.error();
     if (*v == schema().latest_version()) return *v;
-    return MigrateSchema(admin, tenant.id.str(), schema(), app_role_);
+    return MigrateSchema(admin, SchemaOf(tenant), schema(), app_role_);
   });
   if (!version) return version.error();
   std::unique_lock lock(verified_mu_);
@@ -169,7 +194,7 @@ Result<void> PgStore::CreateNamespace(const Tenant& tenant) {
       return Fail(Errc::kInvalidArgument, "the placement's role bypasses row-level security");
   }
   auto version = WithAdmin(**server, [&](PgConnection& admin) {
-    return MigrateSchema(admin, tenant.id.str(), schema(), app_role_);
+    return MigrateSchema(admin, SchemaOf(tenant), schema(), app_role_);
   });
   if (!version) return version.error();
   return {};
@@ -199,7 +224,7 @@ Result<void> PgStore::DropNamespace(const Tenant& tenant) {
     });
   }
   auto dropped = WithAdmin(**server, [&](PgConnection& admin) {
-    return admin.ExecScript("DROP SCHEMA IF EXISTS " + Quoted(tenant.id.str()) + " CASCADE");
+    return admin.ExecScript("DROP SCHEMA IF EXISTS " + Quoted(SchemaOf(tenant)) + " CASCADE");
   });
   if (!dropped) return dropped;
   std::unique_lock lock(verified_mu_);
@@ -238,7 +263,7 @@ MigrationReport PgStore::MigrateTenants(std::span<const Tenant> tenants) {
       report.entries.push_back({t.id, 0, 0, server.error()});
       continue;
     }
-    migrate(**server, t.id, t.id.str());
+    migrate(**server, t.id, SchemaOf(t));
   }
   return report;
 }

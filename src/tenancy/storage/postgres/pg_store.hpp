@@ -28,6 +28,11 @@ namespace tenancy::pg {
 
 inline constexpr std::string_view kSharedSchema = "tenancy_shared";
 
+// The schema of a database-model or dedicated tenant: "ts_" + 16 hex digits
+// of BLAKE2b(tenant id). Opaque, so the catalogs (readable by every role) do
+// not list tenant ids.
+std::string TenantSchemaName(const TenantId& id);
+
 class PgStore final : public Store {
  public:
   static Result<std::unique_ptr<Store>> Open(const std::string& url, Schema schema,

@@ -40,29 +40,28 @@ void DatabaseHandle::Retire() noexcept {
   closing.swap(idle_);
 }
 
-Result<std::shared_ptr<DatabaseHandle>> HandleCache::Get(const std::string& path,
-                                                         const Opener& open) {
+Result<std::shared_ptr<DatabaseHandle>> HandleCache::Get(std::string_view key, const Opener& open) {
   {
     std::lock_guard lock(mu_);
-    if (auto it = index_.find(path); it != index_.end()) {
+    if (auto it = index_.find(key); it != index_.end()) {
       order_.splice(order_.begin(), order_, it->second);
       return it->second->second;
     }
   }
   // Miss: open (and check) the database without holding the lock, so one
   // slow open does not stall every other tenant.
-  auto conn = open(path);
-  if (!conn) return conn.error();
+  auto opened = open();
+  if (!opened) return opened.error();
   std::shared_ptr<DatabaseHandle> evicted;
   std::shared_ptr<DatabaseHandle> handle;
   {
     std::lock_guard lock(mu_);
-    if (auto it = index_.find(path); it != index_.end()) {
+    if (auto it = index_.find(key); it != index_.end()) {
       handle = it->second->second;  // another thread won the race
     } else {
-      handle = std::make_shared<DatabaseHandle>(path, options_, max_idle_);
-      order_.emplace_front(path, handle);
-      index_.emplace(path, order_.begin());
+      handle = std::make_shared<DatabaseHandle>(opened->path, options_, max_idle_);
+      order_.emplace_front(std::string(key), handle);
+      index_.emplace(std::string(key), order_.begin());
       if (order_.size() > capacity_) {
         evicted = std::move(order_.back().second);
         index_.erase(order_.back().first);
@@ -71,16 +70,16 @@ Result<std::shared_ptr<DatabaseHandle>> HandleCache::Get(const std::string& path
       }
     }
   }
-  handle->Adopt(std::move(*conn));
+  handle->Adopt(std::move(opened->conn));
   if (evicted) evicted->Retire();
   return handle;
 }
 
-void HandleCache::Erase(const std::string& path) noexcept {
+void HandleCache::Erase(std::string_view key) noexcept {
   std::shared_ptr<DatabaseHandle> gone;
   {
     std::lock_guard lock(mu_);
-    auto it = index_.find(path);
+    auto it = index_.find(key);
     if (it == index_.end()) return;
     gone = std::move(it->second->second);
     order_.erase(it->second);

@@ -50,14 +50,20 @@ class DatabaseHandle final : public detail::Lease::Owner,
 class HandleCache {
  public:
   // Opens and checks a database on a miss; runs outside the cache's lock.
-  using Opener = std::function<Result<std::unique_ptr<SqliteConnection>>(const std::string& path)>;
+  // Handles are cached by a caller's key (a tenant id), so a hit builds no
+  // path: the opener names the file only on a miss.
+  struct Opened {
+    std::unique_ptr<SqliteConnection> conn;
+    std::string path;
+  };
+  using Opener = std::function<Result<Opened>()>;
 
   HandleCache(std::size_t capacity, ConnectionOptions options, std::size_t max_idle)
       : capacity_(capacity == 0 ? 1 : capacity), options_(options), max_idle_(max_idle) {}
 
-  Result<std::shared_ptr<DatabaseHandle>> Get(const std::string& path, const Opener& open);
-  // Forgets and retires the handle of `path`, if open.
-  void Erase(const std::string& path) noexcept;
+  Result<std::shared_ptr<DatabaseHandle>> Get(std::string_view key, const Opener& open);
+  // Forgets and retires the handle of `key`, if open.
+  void Erase(std::string_view key) noexcept;
 
   std::size_t size() const;
   std::size_t evictions() const;
@@ -69,7 +75,13 @@ class HandleCache {
   const std::size_t max_idle_;
   mutable std::mutex mu_;
   std::list<Entry> order_;  // front: most recently used
-  std::unordered_map<std::string, std::list<Entry>::iterator> index_;
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  std::unordered_map<std::string, std::list<Entry>::iterator, Hash, std::equal_to<>> index_;
   std::size_t evictions_ = 0;
 };
 

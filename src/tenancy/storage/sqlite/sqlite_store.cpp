@@ -97,12 +97,23 @@ Result<std::unique_ptr<SqliteConnection>> SqliteStore::OpenTenantDatabase(const 
                                                                           const TenantId& tenant) {
   auto conn = SqliteConnection::Open(path, /*create=*/false, ConnOptions(false));
   if (!conn) return conn.error();
+  {
+    std::lock_guard lock(current_mu_);
+    if (current_.contains(tenant.str())) return conn;  // checked since this process started
+  }
   auto version = ReadSchemaVersion(**conn);
   if (!version) return version.error();
   if (*version != schema().latest_version()) {
     if (auto r = Migrate(**conn, schema(), tenant.str()); !r) return r.error();
   }
+  std::lock_guard lock(current_mu_);
+  current_.insert(tenant.str());
   return conn;
+}
+
+void SqliteStore::ForgetCurrent(const TenantId& tenant) {
+  std::lock_guard lock(current_mu_);
+  current_.erase(tenant.str());
 }
 
 Result<detail::Lease> SqliteStore::Acquire(const Tenant& tenant) {
@@ -116,10 +127,12 @@ Result<detail::Lease> SqliteStore::Acquire(const Tenant& tenant) {
     }
     return shared_->Acquire();
   }
-  auto path = DatabasePath(tenant);
-  if (!path) return path.error();
-  auto handle = handles_.Get(path->string(), [this, &tenant](const std::string& p) {
-    return OpenTenantDatabase(p, tenant.id);
+  auto handle = handles_.Get(tenant.id.str(), [this, &tenant]() -> Result<HandleCache::Opened> {
+    auto path = DatabasePath(tenant);
+    if (!path) return path.error();
+    auto conn = OpenTenantDatabase(path->string(), tenant.id);
+    if (!conn) return conn.error();
+    return HandleCache::Opened{std::move(*conn), path->string()};
   });
   if (!handle) return handle.error();
   return (*handle)->Acquire();
@@ -202,7 +215,8 @@ Result<void> SqliteStore::DropNamespace(const Tenant& tenant) {
   const fs::path dir(tenant.placement);
   if (tenant.model == IsolationModel::kDedicated && ManifestTenant(dir) != tenant.id.str())
     return {};
-  handles_.Erase(path->string());
+  handles_.Erase(tenant.id.str());
+  ForgetCurrent(tenant.id);
   RemoveDatabaseFiles(*path);
   if (tenant.model == IsolationModel::kDedicated) {
     std::error_code ec;
@@ -258,7 +272,8 @@ MigrationReport SqliteStore::MigrateTenants(std::span<const Tenant> tenants) {
     auto owner = std::make_shared<DatabaseHandle>(path->string(), ConnOptions(false), 1);
     owner->Retire();
     migrate_one(t.id, detail::Lease(std::move(*conn), owner));
-    handles_.Erase(path->string());  // reopen with the new schema
+    handles_.Erase(t.id.str());  // reopen with the new schema
+    ForgetCurrent(t.id);
   }
   return report;
 }

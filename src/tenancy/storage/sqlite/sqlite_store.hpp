@@ -47,7 +47,12 @@ class SqliteStore final : public Store {
 
   const std::filesystem::path data_dir_;
   std::shared_ptr<DatabaseHandle> shared_;
-  HandleCache handles_;
+  HandleCache handles_;  // database/dedicated tenants' files, by tenant id
+  // Tenants whose database this process has seen at the latest version, so
+  // reopening after an LRU eviction skips the version check.
+  void ForgetCurrent(const TenantId& tenant);
+  std::mutex current_mu_;
+  std::unordered_set<std::string> current_;
   // Shared-model tenants dropped by this store. Their namespace is the
   // shared database, which stays, so contexts minted before the drop are
   // refused here rather than writing rows for a tenant that is gone.
