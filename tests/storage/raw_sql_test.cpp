@@ -303,7 +303,7 @@ TEST_CASE("raw queries that read no column are confined, not refused", "[raw][sq
       {"SELECT CASE WHEN EXISTS (SELECT 1 FROM trips) THEN 1 ELSE 0 END "
        "+ 10 * (SELECT count(*) FROM vehicles) + 0 * length(:tenant_id)",
        30},
-      {"SELECT count(*) FROM (SELECT 1 FROM vehicles) WHERE :tenant_id <> ''", 3},
+      {"SELECT count(*) FROM (SELECT 1 FROM vehicles) AS s WHERE :tenant_id <> ''", 3},
   };
   for (const auto& c : cases) {
     CAPTURE(c.sql);

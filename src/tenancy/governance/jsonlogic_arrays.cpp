@@ -54,13 +54,13 @@ Val Evaluator::Quantifier(const Node& n, const boost::json::value& data) {
   const auto* elements = source.get().if_array();
   const std::uint32_t body = p_.Child(n, 1);
   if (n.op == Op::kAll) {
-    if (!elements || elements->empty()) return Val(boost::json::value(false));  // as json-logic-js
+    if (!elements || elements->empty()) return Val::Bool(false);  // as json-logic-js
     for (const boost::json::value& element : *elements) {
       const bool pass = Truthy(Eval(body, element).get());
       if (failed()) return {};
-      if (!pass) return Val(boost::json::value(false));
+      if (!pass) return Val::Bool(false);
     }
-    return Val(boost::json::value(true));
+    return Val::Bool(true);
   }
   bool any = false;
   if (elements) {
@@ -70,7 +70,7 @@ Val Evaluator::Quantifier(const Node& n, const boost::json::value& data) {
       if (any) break;
     }
   }
-  return Val(boost::json::value(n.op == Op::kSome ? any : !any));
+  return Val::Bool(n.op == Op::kSome ? any : !any);
 }
 
 Val Evaluator::Merge(const Node& n, const boost::json::value& data) {
@@ -102,15 +102,15 @@ Val Evaluator::In(const Node& n, const boost::json::value& data) {
     // needle: charge for that worst case before searching.
     if (!meter_.Charge(1 + (text->size() / 64) * (1 + sought.size() / 16))) return {};
     const std::string_view hay(text->data(), text->size());
-    return Val(boost::json::value(hay.find(sought) != std::string_view::npos));
+    return Val::Bool(hay.find(sought) != std::string_view::npos);
   }
   if (const auto* elements = haystack.get().if_array()) {
     for (const boost::json::value& element : *elements) {
-      if (StrictEquals(needle.get(), element, meter_)) return Val(boost::json::value(true));
+      if (StrictEquals(needle.get(), element, meter_)) return Val::Bool(true);
       if (failed()) return {};
     }
   }
-  return Val(boost::json::value(false));
+  return Val::Bool(false);
 }
 
 }  // namespace tenancy::detail::jsonlogic

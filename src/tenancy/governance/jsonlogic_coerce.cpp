@@ -427,9 +427,14 @@ bool LooseEquals(const boost::json::value& a, const boost::json::value& b, Meter
 }
 
 Order Compare(const boost::json::value& a, const boost::json::value& b, Meter& meter) {
-  if (IsInteger(a) && IsInteger(b) && a.is_int64() && b.is_int64()) {
+  if (a.is_int64() && b.is_int64()) {  // exact, and the common case
     const auto x = a.get_int64(), y = b.get_int64();
     return x < y ? Order::kLess : x > y ? Order::kGreater : Order::kEqual;
+  }
+  if (IsNumber(a) && IsNumber(b)) return CompareNumbers(AsDouble(a), AsDouble(b));
+  if (a.is_string() && b.is_string()) {
+    const int c = View(a.get_string()).compare(View(b.get_string()));
+    return c < 0 ? Order::kLess : c > 0 ? Order::kGreater : Order::kEqual;
   }
   Primitive pa, pb;
   if (!ToPrimitive(a, pa, meter) || !ToPrimitive(b, pb, meter)) return Order::kUnordered;

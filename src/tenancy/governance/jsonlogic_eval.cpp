@@ -17,8 +17,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-boost::json::value Bool(bool b) noexcept { return boost::json::value(b); }
-
 // JavaScript's ToIntegerOrInfinity on a number.
 double ToInteger(double d) noexcept {
   if (std::isnan(d)) return 0;
@@ -130,8 +128,8 @@ Val Evaluator::Eval(std::uint32_t index, const boost::json::value& data) {
     case Op::kIf: return If(n, data);
     case Op::kOr: return AndOr(n, data, false);
     case Op::kAnd: return AndOr(n, data, true);
-    case Op::kNot: return Val(Bool(!Truthy(Arg(n, 0, data).get())));
-    case Op::kNotNot: return Val(Bool(Truthy(Arg(n, 0, data).get())));
+    case Op::kNot: return Val::Bool(!Truthy(Arg(n, 0, data).get()));
+    case Op::kNotNot: return Val::Bool(Truthy(Arg(n, 0, data).get()));
     case Op::kEq:
     case Op::kStrictEq:
     case Op::kNe:
@@ -276,7 +274,7 @@ Val Evaluator::Equality(const Node& n, const boost::json::value& data) {
     case Op::kStrictEq: eq = StrictEquals(a.get(), b.get(), meter_); break;
     default: eq = !StrictEquals(a.get(), b.get(), meter_); break;
   }
-  return Val(Bool(eq));
+  return Val::Bool(eq);
 }
 
 Val Evaluator::Relation(const Node& n, const boost::json::value& data) {
@@ -291,12 +289,12 @@ Val Evaluator::Relation(const Node& n, const boost::json::value& data) {
   const Val a = Arg(n, 0, data);
   const Val b = Arg(n, 1, data);
   if (failed()) return {};
-  if (!holds(Compare(a.get(), b.get(), meter_))) return Val(Bool(false));
-  if (n.count < 3) return Val(Bool(true));
+  if (!holds(Compare(a.get(), b.get(), meter_))) return Val::Bool(false);
+  if (n.count < 3) return Val::Bool(true);
   // Between: a < b < c (json-logic-js evaluates all three; so do we).
   const Val c = Arg(n, 2, data);
   if (failed()) return {};
-  return Val(Bool(holds(Compare(b.get(), c.get(), meter_))));
+  return Val::Bool(holds(Compare(b.get(), c.get(), meter_)));
 }
 
 Val Evaluator::MinMax(const Node& n, const boost::json::value& data, bool is_max) {

@@ -14,25 +14,32 @@
 
 namespace tenancy::detail::jsonlogic {
 
-// An intermediate value: borrowed from the data or the program when it can
-// be (var, literals: no copy), owned when computed.
+// Shared constants, so that booleans and null need no value of their own.
+inline const boost::json::value kJsonNull{};
+inline const boost::json::value kJsonTrue{true};
+inline const boost::json::value kJsonFalse{false};
+
+// An intermediate value: borrowed from the data, the program or the
+// constants above when it can be (var, literals, comparisons: no JSON value
+// is built), owned when computed.
 class Val {
  public:
-  Val() noexcept = default;
+  Val() noexcept : ref_(&kJsonNull) {}
   explicit Val(boost::json::value v) noexcept : own_(std::move(v)) {}
   static Val Ref(const boost::json::value& v) noexcept {
     Val x;
     x.ref_ = &v;
     return x;
   }
+  static Val Bool(bool b) noexcept { return Ref(b ? kJsonTrue : kJsonFalse); }
 
-  const boost::json::value& get() const noexcept { return ref_ ? *ref_ : own_; }
+  const boost::json::value& get() const noexcept { return ref_ ? *ref_ : *own_; }
   // The value, moved out when owned, copied when borrowed.
-  boost::json::value Take() && { return ref_ ? boost::json::value(*ref_) : std::move(own_); }
+  boost::json::value Take() && { return ref_ ? boost::json::value(*ref_) : std::move(*own_); }
 
  private:
-  const boost::json::value* ref_ = nullptr;
-  boost::json::value own_;
+  const boost::json::value* ref_ = nullptr;  // null: the value is own_
+  std::optional<boost::json::value> own_;
 };
 
 class Evaluator {

@@ -63,6 +63,24 @@ Result<std::string> WithCredentials(const std::string& conninfo, const std::stri
   return out;
 }
 
+// Nor may the serving role create schemas or temporary tables: a temporary
+// table is a place raw SQL could copy rows to, outside every policy.
+Result<void> HardenDatabase(PgConnection& admin, const std::string& app_role) {
+  if (auto r = admin.ExecScript("DO $tenancy$ BEGIN EXECUTE format('REVOKE CREATE, TEMPORARY ON "
+                                "DATABASE %I FROM PUBLIC', current_database()); END $tenancy$");
+      !r)
+    return r;
+  auto privileges = admin.QueryText(
+      "SELECT (has_database_privilege(" + admin.Literal(app_role) +
+      ", current_database(), 'CREATE') OR has_database_privilege(" + admin.Literal(app_role) +
+      ", current_database(), 'TEMPORARY'))::text");
+  if (!privileges) return privileges.error();
+  if ((*privileges)[0][0] == "true")
+    return Fail(Errc::kInvalidArgument, "the serving role may create schemas or temporary tables "
+                                        "in the database; revoke CREATE and TEMPORARY");
+  return {};
+}
+
 }  // namespace
 
 template <class F>
@@ -129,18 +147,7 @@ Result<std::unique_ptr<Store>> PgStore::Open(const std::string& url, Schema sche
   // Nor create schemas or temporary tables: a temporary table is a place
   // raw SQL could copy rows to, outside every policy.
   auto migrated = store->WithAdmin(*store->main_, [&](PgConnection& admin) -> Result<int> {
-    if (auto r = admin.ExecScript("DO $tenancy$ BEGIN EXECUTE format('REVOKE CREATE, TEMPORARY ON "
-                                  "DATABASE %I FROM PUBLIC', current_database()); END $tenancy$");
-        !r)
-      return r.error();
-    auto privileges = admin.QueryText(
-        "SELECT (has_database_privilege(" + admin.Literal(store->app_role_) +
-        ", current_database(), 'CREATE') OR has_database_privilege(" +
-        admin.Literal(store->app_role_) + ", current_database(), 'TEMPORARY'))::text");
-    if (!privileges) return privileges.error();
-    if ((*privileges)[0][0] == "true")
-      return Fail(Errc::kInvalidArgument, "the store URL's role may create schemas or temporary "
-                                          "tables in the database; revoke CREATE and TEMPORARY");
+    if (auto r = HardenDatabase(admin, store->app_role_); !r) return r.error();
     return MigrateSchema(admin, kSharedSchema, store->schema(), store->app_role_);
   });
   if (!migrated) return migrated.error();
@@ -193,7 +200,9 @@ Result<void> PgStore::CreateNamespace(const Tenant& tenant) {
     if (!role->empty() && (*role)[0][0] == "true")
       return Fail(Errc::kInvalidArgument, "the placement's role bypasses row-level security");
   }
-  auto version = WithAdmin(**server, [&](PgConnection& admin) {
+  auto version = WithAdmin(**server, [&](PgConnection& admin) -> Result<int> {
+    if (tenant.model == IsolationModel::kDedicated)
+      if (auto r = HardenDatabase(admin, app_role_); !r) return r.error();
     return MigrateSchema(admin, SchemaOf(tenant), schema(), app_role_);
   });
   if (!version) return version.error();
