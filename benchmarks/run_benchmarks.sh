@@ -19,9 +19,11 @@
 # Repetitions run randomly interleaved (--benchmark_enable_random_interleaving)
 # so slow drift of the machine falls on a benchmark and its baseline alike.
 #
-# The suites measure the SQLite engine only, so the PostgreSQL backend is
-# configured out (no libpq needed); pass -DTENANCY_BUILD_POSTGRES=ON in
-# TENANCY_BENCH_CMAKE_ARGS to build it anyway.
+# The SQLite suites need no libpq. When PostgreSQL 15 is installed
+# (scripts/pg-cluster.sh can start a cluster), the PostgreSQL backend is
+# built too and pg_bench runs against a throw-away cluster on 127.0.0.1:54341
+# (TENANCY_BENCH_PG_PORT; 54342 reserved), stopped at exit. Set
+# TENANCY_BENCH_NO_PG=1 to skip it.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,17 +32,30 @@ out="${1:-$build/bench-results}"
 shift || true
 jobs="${TENANCY_BENCH_JOBS:-2}"
 suites=(storage_bench directory_bench)
+pg_port="${TENANCY_BENCH_PG_PORT:-54341}"
+pg_args=()
+if [[ "${TENANCY_BENCH_NO_PG:-0}" != 1 && -x "${TENANCY_PGBIN:-/usr/lib/postgresql/15/bin}/initdb" ]]; then
+  suites+=(pg_bench)
+  pg_args=(-DTENANCY_BUILD_POSTGRES=ON)
+fi
 
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
   -DTENANCY_BUILD_TESTS=OFF -DTENANCY_BUILD_BENCHMARKS=ON -DTENANCY_BUILD_EXAMPLES=OFF \
   -DTENANCY_BUILD_SERVER=OFF -DTENANCY_INSTALL=OFF -DTENANCY_BUILD_POSTGRES=OFF \
-  ${TENANCY_BENCH_CMAKE_ARGS:-}
+  ${pg_args[@]+"${pg_args[@]}"} ${TENANCY_BENCH_CMAKE_ARGS:-}
 cmake --build "$build" --target "${suites[@]}" -j "$jobs"
 
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 export TENANCY_BENCH_TMP="${TENANCY_BENCH_TMP:-$build/bench-tmp}"
 mkdir -p "$TENANCY_BENCH_TMP"
+
+if [[ " ${suites[*]} " == *" pg_bench "* ]]; then
+  pg_dir="$(cd "$build" && pwd)/bench-pg"  # absolute: the server chdirs
+  trap '"$root/scripts/pg-cluster.sh" stop "$pg_dir"' EXIT
+  "$root/scripts/pg-cluster.sh" start "$pg_dir" "$pg_port" >/dev/null
+  export TENANCY_BENCH_PG_HOSTPORT="127.0.0.1:$pg_port"
+fi
 
 for suite in "${suites[@]}"; do
   echo "== $suite"
@@ -70,7 +85,8 @@ def fmt(ns):
 
 def base_name(name):
     # "BM_X/shared/real_time" -> "BM_X/shared": the timing suffix is noise here.
-    parts = [p for p in name.split("/") if p not in ("real_time", "process_time")]
+    parts = [p for p in name.split("/")
+             if p not in ("real_time", "process_time", "manual_time") and not p.startswith("iterations:")]
     return "/".join(parts)
 
 
@@ -154,6 +170,15 @@ for label, value, ok in goals:
     else:
         shown = f"{value:.2f}x" if "baseline" in label else fmt(value)
         print(f"  {label}: {shown} -> {'met' if ok(value) else 'MISSED'}")
+
+rls, norls = medians.get("BM_Pg_Rls"), medians.get("BM_Pg_Rls_Baseline")
+if rls and norls:
+    print()
+    print(f"RLS cost (BM_Pg_Rls / BM_Pg_Rls_Baseline): {rls / norls:.2f}x time,"
+          f" {(rls - norls) / 1e3:+.1f} us per point query")
+for case in ("BM_Pg_ProvisionSchema", "BM_Pg_Migrate1000Schemas"):
+    if case in medians:
+        print(f"{case} median: {fmt(medians[case])} (baseline {fmt(medians.get(case + '_Baseline', 0))})")
 
 setup = []
 for suite in suites:
