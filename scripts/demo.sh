@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh build
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 cmake --preset release -DTENANCY_BUILD_BENCHMARKS=OFF >/dev/null
 cmake --build --preset release --target tenancyctl
 exec build/release/src/cli/tenancyctl --data ./data demo "$@"

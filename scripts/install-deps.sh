@@ -11,7 +11,7 @@ packages=(
   libsqlite3-dev libsodium-dev libpq-dev
 )
 if [[ "$what" == "test" ]]; then
-  packages+=(catch2 libbenchmark-dev postgresql-15 python3)
+  packages+=(catch2 libbenchmark-dev postgresql-15 python3 openssl)
 fi
 
 missing=()

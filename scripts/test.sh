@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh test
 
 jobs="$(nproc)"
+# ccache keyed on paths relative to the checkout, so clones in other folders
+# (CI) reuse each other's objects.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 echo "== dev: configure, build, test" >&2
 cmake --preset dev >/dev/null
 cmake --build --preset dev -j "$jobs"
