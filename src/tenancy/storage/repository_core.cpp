@@ -392,6 +392,26 @@ Result<void> AppendFilters(const EntitySchema& schema, std::span<const Filter> f
   return {};
 }
 
+// Appends the keyset condition after `after` (a cursor), the key order and
+// the LIMIT (one more than `limit`, to know whether a next page exists).
+// `cursor` owns the decoded values `params` points into.
+Result<void> AppendPage(const std::string& key_tuple, const std::string& key_list,
+                        std::size_t key_count, const std::string& after, std::size_t limit,
+                        std::string& sql, ParamBuffer& params, std::vector<Value>& cursor) {
+  if (!after.empty()) {
+    auto decoded = DecodeCursor(after, key_count);
+    if (!decoded) return decoded.error();
+    cursor = std::move(*decoded);
+    std::string marks = "?";
+    for (std::size_t i = 1; i < cursor.size(); ++i) marks += ",?";
+    sql += " AND " + key_tuple + " > " + (cursor.size() == 1 ? marks : "(" + marks + ")");
+    for (const auto& v : cursor) params.push_back(AsParam(v));
+  }
+  sql += " ORDER BY " + key_list + " LIMIT ?";
+  params.push_back(static_cast<std::int64_t>(limit + 1));
+  return {};
+}
+
 }  // namespace
 
 Result<std::string> RepositoryCore::List(Scope scope, const ListQuery& query, RowSink& sink) const {
@@ -401,18 +421,11 @@ Result<std::string> RepositoryCore::List(Scope scope, const ListQuery& query, Ro
   ParamBuffer params;
   params.push_back(std::string_view(scope.context().tenant_id().str()));
   if (auto r = AppendFilters(*schema_, query.filters, sql, params); !r) return r.error();
-  std::vector<Value> after;
-  if (!query.after.empty()) {
-    auto decoded = DecodeCursor(query.after, schema_->key_count);
-    if (!decoded) return decoded.error();
-    after = std::move(*decoded);
-    std::string marks = "?";
-    for (std::size_t i = 1; i < after.size(); ++i) marks += ",?";
-    sql += " AND " + sql_->key_tuple + " > " + (after.size() == 1 ? marks : "(" + marks + ")");
-    for (const auto& v : after) params.push_back(AsParam(v));
-  }
-  sql += " ORDER BY " + sql_->key_list + " LIMIT ?";
-  params.push_back(static_cast<std::int64_t>(query.limit + 1));
+  std::vector<Value> cursor;
+  if (auto r = AppendPage(sql_->key_tuple, sql_->key_list, schema_->key_count, query.after,
+                          query.limit, sql, params, cursor);
+      !r)
+    return r.error();
   PageSink page(sink, query.limit, schema_->key_count);
   if (schema_->HasEncryptedColumns()) {
     OpeningSink opening(store_.options().cipher, *schema_, scope.context().tenant_id().str(), page);
@@ -485,26 +498,16 @@ Result<std::string> RepositoryCore::ReencryptBatch(Scope scope, const std::strin
       return true;
     }
   } raw;
-  ListQuery q;
-  q.limit = limit;
-  q.after = after;
   PageSink page(raw, limit, schema_->key_count);
   {
     std::string sql = sql_->select_prefix;
     ParamBuffer params;
     params.push_back(std::string_view(tenant));
     std::vector<Value> cursor;
-    if (!after.empty()) {
-      auto decoded = DecodeCursor(after, schema_->key_count);
-      if (!decoded) return decoded.error();
-      cursor = std::move(*decoded);
-      std::string marks = "?";
-      for (std::size_t i = 1; i < cursor.size(); ++i) marks += ",?";
-      sql += " AND " + sql_->key_tuple + " > " + (cursor.size() == 1 ? marks : "(" + marks + ")");
-      for (const auto& v : cursor) params.push_back(AsParam(v));
-    }
-    sql += " ORDER BY " + sql_->key_list + " LIMIT ?";
-    params.push_back(static_cast<std::int64_t>(limit + 1));
+    if (auto r = AppendPage(sql_->key_tuple, sql_->key_list, schema_->key_count, after, limit, sql,
+                            params, cursor);
+        !r)
+      return r.error();
     if (auto r = Run(scope, sql, params, &page); !r) return r.error();
   }
 

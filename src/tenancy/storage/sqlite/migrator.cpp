@@ -21,13 +21,9 @@ struct TextColumn final : detail::RowSink {
 // Every application table must carry `tenant_id TEXT NOT NULL` first in its
 // primary key.
 Result<void> CheckTenantTables(SqliteConnection& conn) {
-  TextColumn tables;
-  if (auto r = conn.Run("SELECT name FROM main.sqlite_schema WHERE type = 'table' AND name NOT "
-                        "LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE 'tenancy\\_%' ESCAPE '\\'",
-                        {}, &tables);
-      !r)
-    return r.error();
-  for (const auto& table : tables.values) {
+  auto tables = TenantTables(conn);
+  if (!tables) return tables.error();
+  for (const auto& table : *tables) {
     struct FirstKey final : detail::RowSink {
       bool tenant_first = false;
       bool OnRow(const RowView& r) override {
@@ -55,15 +51,11 @@ Result<void> CheckTenantTables(SqliteConnection& conn) {
 // tenant: raw writes there reach the tables directly, and a row of another
 // tenant stored in this file would travel with it on export or model moves.
 Result<void> GuardTenantTables(SqliteConnection& conn, std::string_view tenant) {
-  TextColumn tables;
-  if (auto r = conn.Run("SELECT name FROM main.sqlite_schema WHERE type = 'table' AND name NOT "
-                        "LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE 'tenancy\\_%' ESCAPE '\\'",
-                        {}, &tables);
-      !r)
-    return r.error();
+  auto tables = TenantTables(conn);
+  if (!tables) return tables.error();
   std::string script;
   const std::string id(tenant);  // validated: [a-z0-9_] only
-  for (const auto& table : tables.values) {
+  for (const auto& table : *tables) {
     std::string quoted = "\"";
     for (char c : table) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
     quoted += '"';
@@ -82,6 +74,16 @@ Result<void> GuardTenantTables(SqliteConnection& conn, std::string_view tenant) 
 }
 
 }  // namespace
+
+Result<std::vector<std::string>> TenantTables(SqliteConnection& conn) {
+  TextColumn tables;
+  if (auto r = conn.Run("SELECT name FROM main.sqlite_schema WHERE type = 'table' AND name NOT "
+                        "LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE 'tenancy\\_%' ESCAPE '\\'",
+                        {}, &tables);
+      !r)
+    return r.error();
+  return std::move(tables.values);
+}
 
 Result<int> ReadSchemaVersion(SqliteConnection& conn) {
   struct Version final : detail::RowSink {

@@ -1,10 +1,16 @@
 // Applies a Schema to one SQLite database and checks the tenant_id rule.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "storage/sqlite/sqlite_connection.hpp"
 #include "tenancy/store.hpp"
 
 namespace tenancy::sqlite {
+
+// The application's tables: every table but SQLite's and tenancy's own.
+Result<std::vector<std::string>> TenantTables(SqliteConnection& conn);
 
 // The version recorded in the database; 0 for a database never migrated.
 Result<int> ReadSchemaVersion(SqliteConnection& conn);

@@ -184,21 +184,11 @@ Result<void> SqliteStore::DropNamespace(const Tenant& tenant) {
     auto lease = shared_->Acquire();
     if (!lease) return lease.error();
     auto& conn = static_cast<SqliteConnection&>(**lease);
-    struct Names final : detail::RowSink {
-      std::vector<std::string> values;
-      bool OnRow(const RowView& r) override {
-        values.emplace_back(r.Text(0));
-        return true;
-      }
-    } tables;
-    if (auto r = conn.Run("SELECT name FROM main.sqlite_schema WHERE type = 'table' AND name NOT "
-                          "LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE 'tenancy\\_%' ESCAPE '\\'",
-                          {}, &tables);
-        !r)
-      return r.error();
+    auto tables = TenantTables(conn);
+    if (!tables) return tables.error();
     if (auto r = conn.Begin(); !r) return r;
     const Param id[] = {std::string_view(tenant.id.str())};
-    for (const auto& t : tables.values) {
+    for (const auto& t : *tables) {
       if (auto r = conn.Run("DELETE FROM " + QualifiedTable(t) + " WHERE tenant_id = ?", id, nullptr);
           !r) {
         (void)conn.Rollback();
