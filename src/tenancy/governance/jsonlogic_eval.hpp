@@ -15,9 +15,9 @@
 namespace tenancy::detail::jsonlogic {
 
 // Shared constants, so that booleans and null need no value of their own.
-inline const boost::json::value kJsonNull{};
-inline const boost::json::value kJsonTrue{true};
-inline const boost::json::value kJsonFalse{false};
+inline const boost::json::value kJsonNull;
+inline const boost::json::value kJsonTrue(true);  // (braces would make [true])
+inline const boost::json::value kJsonFalse(false);
 
 // An intermediate value: borrowed from the data, the program or the
 // constants above when it can be (var, literals, comparisons: no JSON value
