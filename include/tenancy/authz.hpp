@@ -65,7 +65,17 @@ class PermissionSet {
   std::uint32_t bits_ = 0;
 };
 
-// Built-in role names.
+// Built-in role names and what they hold:
+//   platform_operator  platform.tenants.read, platform.tenants.admin, platform.impersonate,
+//                      tenant.read, audit.read
+//   support_readonly   platform.tenants.read, platform.impersonate, tenant.read, fleet.read,
+//                      billing.read, audit.read
+//   tenant_admin       tenant.read, tenant.admin, users.manage, fleet.read, fleet.write,
+//                      rides.book, rides.dispatch, billing.read, audit.read
+//   dispatcher         tenant.read, fleet.read, fleet.write, rides.book, rides.dispatch
+//   driver             tenant.read, rides.drive
+//   rider              tenant.read, rides.book
+//   billing_viewer     tenant.read, billing.read
 namespace roles {
 inline constexpr std::string_view kPlatformOperator = "platform_operator";
 inline constexpr std::string_view kSupportReadOnly = "support_readonly";
