@@ -104,7 +104,10 @@ class TENANCY_EXPORT Keyring {
   Result<int> PrimaryVersion(const TenantId& tenant) const;
 
   // -- for FieldCipher --
-  // The unwrapped key of `version` (0: the primary), from a bounded cache.
+  // The unwrapped key of `version` (0: the primary), from a bounded cache
+  // whose entries are re-read after 30 seconds, so a Destroy or Rotate made
+  // by another process on the same control database takes effect here
+  // within that time (in this process: at once).
   // kNotFound when the tenant has no such key (destroyed, or never made).
   // `tenant` is a tenant id's text (no TenantId, so the hot path allocates
   // nothing).

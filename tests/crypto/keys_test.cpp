@@ -552,6 +552,36 @@ TEST_CASE("Keyring::Destroy makes what the tenant sealed unopenable", "[crypto][
   CHECK(w.cipher->Open(At(other, "name", row), kept).value() == ToBlob("kept"));
 }
 
+TEST_CASE("a Destroy or Rotate in another process is seen within the cache lifetime",
+          "[crypto][keyring]") {
+  KeyringWorld w;
+  // A second process on the same control database: its own keyring and cache.
+  auto ring2 = Keyring::Open(w.control, *w.keys, w.clock);
+  REQUIRE(ring2);
+  FieldCipher cipher2(**ring2);
+  const TenantId t = TenantId::Generate();
+  REQUIRE(w.keyring->Create(t));
+  const Blob row = SecurityWorld::RiderKey("r1");
+  const Blob sealed = w.cipher->Seal(At(t, "name", row), ToBlob("secret")).value();
+  REQUIRE(cipher2.Open(At(t, "name", row), sealed).value() == ToBlob("secret"));  // cached there
+
+  // Rotation elsewhere: after the cache lifetime, the other process seals
+  // under the new primary version.
+  REQUIRE(w.keyring->Rotate(t));
+  w.clock.Advance(std::chrono::seconds(31));
+  const Blob resealed = cipher2.Seal(At(t, "name", row), ToBlob("x")).value();
+  CHECK(FieldCipher::VersionOf(resealed).value() == 2);
+
+  // Destruction elsewhere: within the lifetime the cache may still answer,
+  // after it the tenant's data no longer opens in the other process either.
+  REQUIRE(w.keyring->Destroy(t));
+  w.clock.Advance(std::chrono::seconds(31));
+  auto gone = cipher2.Open(At(t, "name", row), sealed);
+  REQUIRE_FALSE(gone);
+  CHECK(gone.error().code == Errc::kFailedPrecondition);
+  CHECK_FALSE(cipher2.Seal(At(t, "name", row), ToBlob("new")));
+}
+
 TEST_CASE("crypto-shredding: a copy of an offboarded tenant's database cannot be opened",
           "[crypto][keyring][shredding]") {
   SecurityWorld world;

@@ -1,5 +1,6 @@
 #include <sodium.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
@@ -26,6 +27,7 @@ CREATE TABLE IF NOT EXISTS tenancy_data_keys (
 )sql";
 
 constexpr std::size_t kMaxCachedKeys = 65536;  // tenants
+constexpr std::chrono::seconds kCacheTtl{30};
 
 std::string WrapAd(std::string_view tenant, int version) {
   return "tenancy.dek.v1\x1f" + std::string(tenant) + "\x1f" + std::to_string(version);
@@ -82,6 +84,7 @@ struct Keyring::Impl {
   struct TenantKeys {
     int primary = 0;
     std::map<int, std::shared_ptr<const SecretBytes>> versions;
+    TimePoint checked_at{};  // when the rows were last read from the database
   };
   struct Hash {
     using is_transparent = void;
@@ -99,6 +102,24 @@ struct Keyring::Impl {
     auto& entry = cache[std::string(tenant)];
     entry.versions[version] = std::move(key);
     if (primary_version) entry.primary = primary_version;
+    entry.checked_at = clock->Now();
+  }
+
+  // Brings the cached entry in line with the rows just read: versions
+  // destroyed (or a primary rotated) by another process disappear here.
+  void Reconcile(std::string_view tenant, const std::vector<KeyRow>& rows, int primary_version) {
+    std::unique_lock lock(cache_mu);
+    auto it = cache.find(tenant);
+    if (it == cache.end()) return;
+    if (rows.empty()) {
+      cache.erase(it);
+      return;
+    }
+    std::erase_if(it->second.versions, [&](const auto& kv) {
+      return std::none_of(rows.begin(), rows.end(), [&](const KeyRow& r) { return r.version == kv.first; });
+    });
+    it->second.primary = primary_version;
+    it->second.checked_at = clock->Now();
   }
 
   Result<std::vector<KeyRow>> Rows(std::string_view tenant) {
@@ -255,7 +276,10 @@ Result<std::shared_ptr<const SecretBytes>> Keyring::Unwrap(std::string_view tena
                                                            int* resolved_version) const {
   {
     std::shared_lock lock(impl_->cache_mu);
-    if (auto entry = impl_->cache.find(tenant); entry != impl_->cache.end()) {
+    // Entries are trusted for kCacheTtl: a Destroy or Rotate made by another
+    // process on the same control database is seen within that time.
+    if (auto entry = impl_->cache.find(tenant);
+        entry != impl_->cache.end() && impl_->clock->Now() - entry->second.checked_at < kCacheTtl) {
       const int v = version == 0 ? entry->second.primary : version;
       if (auto it = entry->second.versions.find(v); it != entry->second.versions.end()) {
         if (resolved_version) *resolved_version = v;
@@ -273,6 +297,7 @@ Result<std::shared_ptr<const SecretBytes>> Keyring::Unwrap(std::string_view tena
     if (k.primary) primary = k.version;
     if (k.version == version || (version == 0 && k.primary)) chosen = &k;
   }
+  impl_->Reconcile(tenant, *rows, primary);
   if (!chosen)
     return Fail(Errc::kNotFound, version == 0 ? "the tenant has no data key"
                                               : "the tenant has no data key version " +
