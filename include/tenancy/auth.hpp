@@ -87,6 +87,9 @@ struct AuthOptions {
   // How long a verified API key stays cached before its row is read again
   // (bounds how late a revocation made by another process is seen).
   std::chrono::seconds api_key_cache_ttl{30};
+  // The same bound for verified tokens and signing keys: a token revoked or
+  // a signing key retired by another process is refused here within it.
+  std::chrono::seconds token_cache_ttl{30};
   std::size_t cache_entries = 100'000;  // per cache (keys, tokens)
   Clock* clock = &SystemClock();
 };

@@ -793,3 +793,33 @@ TEST_CASE("the verification cache shares results and still honours expiry", "[au
       for (const auto& t : tokens) CHECK((*auth)->VerifyToken(t, "app"));
   }
 }
+
+TEST_CASE("revocations and retirements made by another process are seen within the cache lifetime",
+          "[auth][token]") {
+  SecurityWorld world;
+  const Tenant t = world.Provision("acme");
+  // A second process on the same control database.
+  auto other = Authenticator::Open(world.auth_options(), world.directory(), world.keys());
+  REQUIRE(other);
+  TokenRequest req;
+  req.subject = "u1";
+  req.roles = {"rider"};
+  req.audience = "api";
+  const std::string token = world.auth().IssueToken(t.id, req).value();
+  auto first = (*other)->VerifyToken(token, "api");
+  REQUIRE(first);  // now cached there
+
+  REQUIRE(world.auth().RevokeToken((*first)->credential_id, (*first)->expires_at));
+  world.clock().Advance(std::chrono::seconds(31));
+  CHECK((*other)->VerifyToken(token, "api").error().code == Errc::kUnauthenticated);
+
+  // A token signed with a key retired elsewhere stops verifying there too.
+  const std::string token2 = world.auth().IssueToken(t.id, req).value();
+  REQUIRE((*other)->VerifyToken(token2, "api"));
+  const auto jwks = world.auth().Jwks(t.id).value();
+  const auto at = jwks.find("\"kid\":\"") + 7;
+  const std::string kid = jwks.substr(at, jwks.find('"', at) - at);
+  REQUIRE(world.auth().RetireSigningKey(t.id, kid));
+  world.clock().Advance(std::chrono::seconds(31));
+  CHECK((*other)->VerifyToken(token2, "api").error().code == Errc::kUnauthenticated);
+}

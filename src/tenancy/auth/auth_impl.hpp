@@ -50,6 +50,7 @@ struct Authenticator::Impl {
     std::shared_ptr<const SecretBytes> secret;  // loaded for the current key only
     bool current = false;
     bool retired = false;
+    TimePoint loaded_at{};
   };
   mutable std::shared_mutex signing_mu;
   std::unordered_map<std::string, std::shared_ptr<const SigningKey>, StringHash, std::equal_to<>>
@@ -68,6 +69,7 @@ struct Authenticator::Impl {
     std::string kid;
     std::int64_t nbf = 0, exp = 0;  // seconds
     std::uint64_t generation = 0;
+    TimePoint verified_at{};
   };
   mutable std::shared_mutex tokens_mu;
   std::unordered_map<TokenDigest, CachedToken, DigestHash> tokens;

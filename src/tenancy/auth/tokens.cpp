@@ -56,7 +56,10 @@ Result<std::shared_ptr<const Authenticator::Impl::SigningKey>> Authenticator::Im
     std::string_view kid) {
   {
     std::shared_lock lock(signing_mu);
-    if (auto it = signing_by_kid.find(kid); it != signing_by_kid.end()) return it->second;
+    if (auto it = signing_by_kid.find(kid);
+        it != signing_by_kid.end() &&
+        options.clock->Now() - it->second->loaded_at < options.token_cache_ttl)
+      return it->second;
   }
   struct Row final : detail::RowSink {
     std::optional<std::tuple<std::string, Blob, Blob, std::string, bool, bool>> v;
@@ -85,6 +88,7 @@ Result<std::shared_ptr<const Authenticator::Impl::SigningKey>> Authenticator::Im
   std::copy(pk.begin(), pk.end(), key->public_key.begin());
   key->current = current;
   key->retired = retired;
+  key->loaded_at = options.clock->Now();
   if (current && !retired) {
     auto master = keys->Get(master_id);
     if (!master) return master.error();
@@ -135,6 +139,7 @@ Result<std::shared_ptr<const Authenticator::Impl::SigningKey>> Authenticator::Im
   key->public_key = pk;
   key->secret = std::make_shared<const SecretBytes>(std::move(sk));
   key->current = true;
+  key->loaded_at = options.clock->Now();
   std::unique_lock lock(signing_mu);
   for (auto& [k, v] : signing_by_kid) {
     if (v->tenant == tenant && v->current) {
@@ -227,7 +232,8 @@ Result<std::shared_ptr<const Authenticated>> Authenticator::VerifyToken(std::str
     if (auto it = impl.tokens.find(digest); it != impl.tokens.end()) {
       const auto& c = it->second;
       if (c.generation == impl.generation.load(std::memory_order_acquire) && now < c.exp + skew &&
-          now + skew >= c.nbf)
+          now + skew >= c.nbf &&
+          impl.options.clock->Now() - c.verified_at < impl.options.token_cache_ttl)
         cached = c.who;
     }
   }
@@ -312,6 +318,21 @@ Result<std::shared_ptr<const Authenticated>> Authenticator::VerifyToken(std::str
     std::shared_lock lock(impl.tokens_mu);
     if (impl.revoked_jtis.contains(std::string_view(*jti))) return InvalidCredentials();
   }
+  {
+    // Revoked by another process sharing the control database?
+    struct Found final : detail::RowSink {
+      bool any = false;
+      bool OnRow(const RowView&) override {
+        any = true;
+        return false;
+      }
+    } revoked;
+    const Param p[] = {std::string_view(*jti)};
+    std::lock_guard lock(impl.db_mu);
+    auto r = impl.db->Run("SELECT 1 FROM tenancy_revoked_tokens WHERE jti = ?", p, &revoked);
+    if (!r) return r.error();
+    if (revoked.any) return InvalidCredentials();
+  }
   if (auto live = impl.CheckTenantLive((*key)->tenant); !live) {
     if (live.error().code == Errc::kTenantSuspended) return live.error();
     return InvalidCredentials();
@@ -327,7 +348,8 @@ Result<std::shared_ptr<const Authenticated>> Authenticator::VerifyToken(std::str
   std::unique_lock lock(impl.tokens_mu);
   if (impl.tokens.size() >= impl.options.cache_entries) impl.tokens.clear();
   impl.tokens[digest] = Impl::CachedToken{who, (*key)->kid, nbf, *exp,
-                                          impl.generation.load(std::memory_order_acquire)};
+                                          impl.generation.load(std::memory_order_acquire),
+                                          impl.options.clock->Now()};
   return std::shared_ptr<const Authenticated>(std::move(who));
 }
 
