@@ -45,6 +45,7 @@
 #include <vector>
 
 #include "bench_support.hpp"
+#include "storage/postgres/pg_store.hpp"
 #include "tenancy/repository.hpp"
 #include "tenancy/transaction.hpp"
 
@@ -253,7 +254,8 @@ struct PgWorld {
 };
 
 std::string SchemaOf(const TenantContext& ctx) {
-  return ctx.tenant().model == IsolationModel::kShared ? "tenancy_shared" : ctx.tenant_id().str();
+  return ctx.tenant().model == IsolationModel::kShared ? "tenancy_shared"
+                                                       : pg::TenantSchemaName(ctx.tenant_id());
 }
 
 // ------------------------------------------------------------- read world
@@ -653,7 +655,7 @@ class MigrateWorld {
   auto& w = MigrateWorld::Get();
   RawPg conn(Cluster::Get().Owner(w.world.db));
   std::vector<std::string> names;
-  for (const auto& t : w.tenants) names.push_back("\"" + t.id.str() + "\"");
+  for (const auto& t : w.tenants) names.push_back("\"" + pg::TenantSchemaName(t.id) + "\"");
   for (auto _ : state) {
     const std::string column = "raw_" + std::to_string(++w.raw_columns);
     const auto start = std::chrono::steady_clock::now();

@@ -115,8 +115,8 @@ TEST_CASE("SecretBytes::Equals compares contents and lengths", "[crypto][secret]
 }
 
 TEST_CASE("the constant-time primitives are the ones in use", "[crypto][secret][timing]") {
-  // This file lives at tests/crypto/; the library's sources at src/tenancy/.
-  const auto root = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+  // The checkout's root, from the build (__FILE__ may be relative under ccache).
+  const auto root = std::filesystem::path(TENANCY_SOURCE_DIR);
   const std::string secret_cpp = ReadFileBytes(root / "src/tenancy/crypto/secret.cpp");
   const std::string auth_cpp = ReadFileBytes(root / "src/tenancy/auth/authenticator.cpp");
   const std::string tokens_cpp = ReadFileBytes(root / "src/tenancy/auth/tokens.cpp");
