@@ -86,6 +86,8 @@ class Scope {
 
 namespace detail {
 
+struct SealedRow;  // storage/sealed_columns.hpp
+
 // The type-independent engine of Repository<T>: builds the SQL once,
 // validates input, confines every statement to the tenant.
 class TENANCY_EXPORT RepositoryCore {
@@ -121,6 +123,8 @@ class TENANCY_EXPORT RepositoryCore {
   Result<std::int64_t> Run(Scope scope, const std::string& sql, std::span<const Param> params,
                            RowSink* sink) const;
   Result<void> CheckRow(std::span<const Param> row) const;
+  // Checks a row for writing and seals its encrypted columns into `sealed`.
+  Result<void> PrepareRow(Scope scope, std::span<const Param> row, SealedRow& sealed) const;
 
   Store& store_;
   std::shared_ptr<const EntitySchema> schema_;

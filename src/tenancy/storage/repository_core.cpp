@@ -300,16 +300,17 @@ Result<bool> RepositoryCore::Get(Scope scope, std::span<const Param> key, RowSin
   return first.found;
 }
 
-Result<void> RepositoryCore::Insert(Scope scope, std::span<const Param> row) const {
+Result<void> RepositoryCore::PrepareRow(Scope scope, std::span<const Param> row,
+                                        SealedRow& sealed) const {
   if (auto r = CheckRow(row); !r) return r;
+  if (!schema_->HasEncryptedColumns()) return {};
+  return SealRow(store_.options().cipher, *schema_, scope.context().tenant_id().str(), row, sealed);
+}
+
+Result<void> RepositoryCore::Insert(Scope scope, std::span<const Param> row) const {
   SealedRow sealed;
-  if (schema_->HasEncryptedColumns()) {
-    if (auto r = SealRow(store_.options().cipher, *schema_, scope.context().tenant_id().str(), row,
-                         sealed);
-        !r)
-      return r;
-    row = sealed.params;
-  }
+  if (auto r = PrepareRow(scope, row, sealed); !r) return r;
+  if (schema_->HasEncryptedColumns()) row = sealed.params;
   ParamBuffer params;
   params.push_back(std::string_view(scope.context().tenant_id().str()));
   params.insert(params.end(), row.begin(), row.end());
@@ -323,15 +324,9 @@ Result<void> RepositoryCore::Insert(Scope scope, std::span<const Param> row) con
 }
 
 Result<void> RepositoryCore::Update(Scope scope, std::span<const Param> row) const {
-  if (auto r = CheckRow(row); !r) return r;
   SealedRow sealed;
-  if (schema_->HasEncryptedColumns()) {
-    if (auto r = SealRow(store_.options().cipher, *schema_, scope.context().tenant_id().str(), row,
-                         sealed);
-        !r)
-      return r;
-    row = sealed.params;
-  }
+  if (auto r = PrepareRow(scope, row, sealed); !r) return r;
+  if (schema_->HasEncryptedColumns()) row = sealed.params;
   const std::size_t k = schema_->key_count;
   ParamBuffer params(row.begin() + static_cast<std::ptrdiff_t>(k), row.end());
   params.push_back(std::string_view(scope.context().tenant_id().str()));
@@ -343,15 +338,9 @@ Result<void> RepositoryCore::Update(Scope scope, std::span<const Param> row) con
 }
 
 Result<void> RepositoryCore::Upsert(Scope scope, std::span<const Param> row) const {
-  if (auto r = CheckRow(row); !r) return r;
   SealedRow sealed;
-  if (schema_->HasEncryptedColumns()) {
-    if (auto r = SealRow(store_.options().cipher, *schema_, scope.context().tenant_id().str(), row,
-                         sealed);
-        !r)
-      return r;
-    row = sealed.params;
-  }
+  if (auto r = PrepareRow(scope, row, sealed); !r) return r;
+  if (schema_->HasEncryptedColumns()) row = sealed.params;
   ParamBuffer params;
   params.push_back(std::string_view(scope.context().tenant_id().str()));
   params.insert(params.end(), row.begin(), row.end());
