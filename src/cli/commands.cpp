@@ -55,6 +55,19 @@ void Print(const Tenant& t, bool as_json) {
   }
 }
 
+// Every tenant matching `filter`, page after page.
+tenancy::Result<std::vector<Tenant>> AllTenants(const tenancy::Directory& directory,
+                                                tenancy::TenantFilter filter) {
+  std::vector<Tenant> all;
+  for (;;) {
+    auto page = directory.List(filter);
+    if (!page) return page.error();
+    all.insert(all.end(), page->items.begin(), page->items.end());
+    if (page->next_cursor.empty()) return all;
+    filter.after = page->next_cursor;
+  }
+}
+
 // A tenant named by slug or id (the only positional argument).
 tenancy::Result<std::shared_ptr<const Tenant>> Target(Platform& p, const Args& args) {
   if (args.positional.size() != 1)
@@ -125,14 +138,9 @@ int CmdList(Platform& p, const Args& args) {
     if (!model) return Fail(model.error());
     f.model = *model;
   }
-  std::vector<Tenant> all;
-  for (;;) {
-    auto page = p.directory->List(f);
-    if (!page) return Fail(page.error());
-    all.insert(all.end(), page->items.begin(), page->items.end());
-    if (page->next_cursor.empty()) break;
-    f.after = page->next_cursor;
-  }
+  auto listed = AllTenants(*p.directory, f);
+  if (!listed) return Fail(listed.error());
+  const std::vector<Tenant>& all = *listed;
   if (args.Flag("json")) {
     json::array out;
     for (const auto& t : all) out.push_back(ToJson(t));
@@ -206,16 +214,9 @@ int CmdHistory(Platform& p, const Args& args) {
 
 int CmdMigrate(Platform& p, const Args& args) {
   if (auto r = OnlyOptions(args, {}); !r) return Fail(r.error());
-  std::vector<Tenant> tenants;
-  tenancy::TenantFilter f;
-  for (;;) {
-    auto page = p.directory->List(f);
-    if (!page) return Fail(page.error());
-    tenants.insert(tenants.end(), page->items.begin(), page->items.end());
-    if (page->next_cursor.empty()) break;
-    f.after = page->next_cursor;
-  }
-  auto report = p.store->MigrateTenants(tenants);
+  auto tenants = AllTenants(*p.directory, tenancy::TenantFilter{});
+  if (!tenants) return Fail(tenants.error());
+  auto report = p.store->MigrateTenants(*tenants);
   for (const auto& e : report.entries) {
     std::printf("%-19s  v%d -> v%d  %s\n", e.tenant.empty() ? "(shared)" : e.tenant.str().c_str(),
                 e.from_version, e.to_version, e.error ? e.error->ToString().c_str() : "ok");

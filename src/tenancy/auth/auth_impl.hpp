@@ -9,15 +9,11 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/string_map.hpp"
 #include "storage/sqlite/sqlite_connection.hpp"
 #include "tenancy/auth.hpp"
 
 namespace tenancy {
-
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
 
 struct Authenticator::Impl {
   AuthOptions options;
@@ -38,7 +34,7 @@ struct Authenticator::Impl {
     std::atomic<std::int64_t> last_flush_ms{0};
   };
   mutable std::shared_mutex keys_mu;
-  std::unordered_map<std::string, std::shared_ptr<CachedKey>, StringHash, std::equal_to<>> api_keys;
+  StringMap<std::shared_ptr<CachedKey>> api_keys;
   std::mutex subkeys_mu;
   std::map<std::string, std::shared_ptr<const SecretBytes>> hash_subkeys;  // by master key id
 
@@ -53,8 +49,7 @@ struct Authenticator::Impl {
     TimePoint loaded_at{};
   };
   mutable std::shared_mutex signing_mu;
-  std::unordered_map<std::string, std::shared_ptr<const SigningKey>, StringHash, std::equal_to<>>
-      signing_by_kid;
+  StringMap<std::shared_ptr<const SigningKey>> signing_by_kid;
 
   using TokenDigest = std::array<unsigned char, 16>;
   struct DigestHash {
@@ -73,7 +68,7 @@ struct Authenticator::Impl {
   };
   mutable std::shared_mutex tokens_mu;
   std::unordered_map<TokenDigest, CachedToken, DigestHash> tokens;
-  std::unordered_set<std::string, StringHash, std::equal_to<>> revoked_jtis;
+  StringSet revoked_jtis;
   std::atomic<std::uint64_t> generation{1};  // bumped by every revocation
 
   Result<std::shared_ptr<const SecretBytes>> HashSubkey(const std::string& master_id);

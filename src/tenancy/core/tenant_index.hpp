@@ -9,6 +9,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "core/string_map.hpp"
 #include "tenancy/tenant.hpp"
 
 namespace tenancy {
@@ -40,13 +41,7 @@ class TenantIndex {
   }
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
-  using Map = std::unordered_map<std::string, Snapshot, Hash, std::equal_to<>>;
+  using Map = StringMap<Snapshot>;
 
   Snapshot Find(const Map& map, std::string_view key) const {
     std::shared_lock lock(mu_);

@@ -6,6 +6,7 @@
 #include <shared_mutex>
 #include <unordered_map>
 
+#include "core/string_map.hpp"
 #include "crypto/wrap.hpp"
 #include "storage/sqlite/sqlite_connection.hpp"
 #include "tenancy/keys.hpp"
@@ -86,14 +87,8 @@ struct Keyring::Impl {
     std::map<int, std::shared_ptr<const SecretBytes>> versions;
     TimePoint checked_at{};  // when the rows were last read from the database
   };
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
   mutable std::shared_mutex cache_mu;
-  std::unordered_map<std::string, TenantKeys, Hash, std::equal_to<>> cache;
+  StringMap<TenantKeys> cache;
 
   void Remember(std::string_view tenant, int version, std::shared_ptr<const SecretBytes> key,
                 int primary_version) {

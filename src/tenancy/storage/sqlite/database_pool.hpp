@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/string_map.hpp"
 #include "storage/sqlite/sqlite_connection.hpp"
 
 namespace tenancy::sqlite {
@@ -75,13 +76,7 @@ class HandleCache {
   const std::size_t max_idle_;
   mutable std::mutex mu_;
   std::list<Entry> order_;  // front: most recently used
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
-  std::unordered_map<std::string, std::list<Entry>::iterator, Hash, std::equal_to<>> index_;
+  StringMap<std::list<Entry>::iterator> index_;
   std::size_t evictions_ = 0;
 };
 

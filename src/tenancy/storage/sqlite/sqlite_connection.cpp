@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "storage/sql_text.hpp"
+#include "storage/sqlite/migrator.hpp"
 #include "tenancy/transaction.hpp"
 
 namespace tenancy::sqlite {
@@ -310,21 +311,10 @@ Result<void> SqliteConnection::ExecScript(std::string_view script) {
 // Library SQL always names `main.` explicitly.
 Result<void> SqliteConnection::CreateScopedViews() {
   if (InTransaction()) return Fail(Errc::kInternal, "scoped views built inside a transaction");
-  struct Names final : detail::RowSink {
-    std::vector<std::string> values;
-    bool OnRow(const RowView& r) override {
-      values.emplace_back(r.Text(0));
-      return true;
-    }
-  };
-  Names tables;
-  if (auto r = Run("SELECT name FROM main.sqlite_schema WHERE type = 'table' AND name NOT LIKE "
-                   "'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE 'tenancy\\_%' ESCAPE '\\'",
-                   {}, &tables);
-      !r)
-    return r.error();
+  auto tables = TenantTables(*this);
+  if (!tables) return tables.error();
   std::string script = "SAVEPOINT tenancy_views;";
-  for (const auto& table : tables.values) {
+  for (const auto& table : *tables) {
     const std::string q = Quote(table);
     script += "DROP VIEW IF EXISTS temp." + q + ";CREATE TEMP VIEW " + q +
               " AS SELECT * FROM main." + q + " WHERE tenant_id = " + kCurrentTenantFn + "();";
