@@ -8,7 +8,7 @@ what="${1:-test}"
 packages=(
   build-essential cmake ninja-build pkg-config ccache
   libboost1.81-dev libboost-json1.81-dev
-  libsqlite3-dev libsodium-dev libpq-dev
+  libsqlite3-dev libsodium-dev libpq-dev tzdata
 )
 if [[ "$what" == "test" ]]; then
   packages+=(catch2 libbenchmark-dev postgresql-15 python3 openssl)
