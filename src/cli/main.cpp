@@ -4,6 +4,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "offline_eval.hpp"
 
 namespace {
 
@@ -24,6 +25,13 @@ commands:
   history TENANT                     lifecycle transitions
   migrate                            bring every tenant's schema up to date
 
+offline tools (no data directory; FILE may be - for standard input):
+  rules eval RULE [DATA] [--max-steps N] [--max-depth N]
+                                     evaluate a JsonLogic rule against DATA
+  flags eval FLAGS [CONTEXT] [--flag KEY] [--permissive]
+             [--tenant-id ID] [--tenant-slug SLUG] [--tenant-tier TIER]
+                                     evaluate a flagd flag set (one flag or all)
+
 Add --json for machine-readable output.
 )";
 
@@ -31,7 +39,7 @@ Add --json for machine-readable output.
 
 int main(int argc, char** argv) {
   using namespace tenancyctl;
-  auto args = ParseArgs(argc, argv, 1, {"json", "all", "help"});
+  auto args = ParseArgs(argc, argv, 1, {"json", "all", "help", "permissive"});
   if (!args) return Fail(args.error());
   if (args->Flag("help") || args->positional.empty()) {
     std::fputs(kUsage, args->Flag("help") ? stdout : stderr);
@@ -39,6 +47,14 @@ int main(int argc, char** argv) {
   }
   const std::string command = args->positional.front();
   args->positional.erase(args->positional.begin());
+  if (command == "rules" || command == "flags") {
+    if (args->positional.empty() || args->positional.front() != "eval") {
+      std::fprintf(stderr, "tenancyctl: '%s' takes the subcommand 'eval'\n\n%s", command.c_str(), kUsage);
+      return 2;
+    }
+    args->positional.erase(args->positional.begin());
+    return command == "rules" ? CmdRulesEval(*args) : CmdFlagsEval(*args);
+  }
   const std::string data = args->Option("data").value_or("./data");
 
   auto platform =
