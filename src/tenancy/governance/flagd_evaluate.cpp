@@ -13,8 +13,6 @@
 namespace tenancy::detail::flagd {
 namespace {
 
-std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
-
 // What a flag resolved to before the caller's type is considered.
 struct Resolution {
   const boost::json::value* value = nullptr;  // null: the caller's default

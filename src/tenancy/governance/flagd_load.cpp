@@ -21,8 +21,6 @@ std::string_view View(const boost::json::string& s) noexcept { return {s.data(),
 // Object keys are string_views: viewed in place (never through a temporary string).
 std::string_view View(boost::json::string_view s) noexcept { return {s.data(), s.size()}; }
 
-std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
-
 enum class VariantType { kBoolean, kString, kNumber, kObject, kOther };
 
 VariantType TypeOf(const boost::json::value& v) {

@@ -17,6 +17,16 @@
 
 namespace tenancy::detail::flagd {
 
+// `text` in double quotes, for naming flags and variants in messages.
+inline std::string Quote(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out += '"';
+  out.append(text);
+  out += '"';
+  return out;
+}
+
 struct Flag {
   bool enabled = true;
   boost::json::object variants;

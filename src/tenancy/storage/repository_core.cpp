@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "storage/sealed_columns.hpp"
+#include "storage/sql_text.hpp"
 #include "tenancy/repository.hpp"
 
 namespace tenancy::detail {
@@ -16,8 +17,6 @@ constexpr std::size_t kMaxListLimit = 1000;
 constexpr std::size_t kMaxFilters = 16;
 constexpr std::size_t kMaxCursorChars = 4096;
 constexpr std::uint8_t kCursorFormat = 1;
-
-std::string Quote(std::string_view ident) { return "\"" + std::string(ident) + "\""; }
 
 std::string_view OpSql(FilterOp op) {
   switch (op) {
@@ -213,7 +212,7 @@ RepositoryCore::RepositoryCore(Store& store, std::shared_ptr<const EntitySchema>
   const std::string table = store_.QualifiedTable(s.table);
   std::string cols, marks, sets, excluded, key_match, keys;
   for (std::size_t i = 0; i < s.columns.size(); ++i) {
-    const std::string q = Quote(s.columns[i].name);
+    const std::string q = QuoteIdentifier(s.columns[i].name);
     cols += (i ? "," : "") + q;
     marks += ",?";
     if (i < s.key_count) {
@@ -229,8 +228,8 @@ RepositoryCore::RepositoryCore(Store& store, std::shared_ptr<const EntitySchema>
   q.key_tuple = s.key_count == 1 ? keys : "(" + keys + ")";
   q.get = "SELECT " + cols + " FROM " + table + " WHERE tenant_id = ?" + key_match;
   q.insert = "INSERT INTO " + table + " (tenant_id," + cols + ") VALUES (?" + marks + ")";
-  q.update = "UPDATE " + table + " SET " + (sets.empty() ? Quote(s.columns[0].name) + " = " +
-                                                               Quote(s.columns[0].name)
+  q.update = "UPDATE " + table + " SET " + (sets.empty() ? QuoteIdentifier(s.columns[0].name) + " = " +
+                                                               QuoteIdentifier(s.columns[0].name)
                                                          : sets) +
              " WHERE tenant_id = ?" + key_match;
   q.upsert = q.insert + " ON CONFLICT (tenant_id," + keys + ") DO " +
@@ -528,18 +527,18 @@ Result<std::string> RepositoryCore::ReencryptBatch(Scope scope, const std::strin
     if (changed.empty()) continue;
     ParamBuffer params;
     for (std::size_t j = 0; j < changed.size(); ++j) {
-      sets += (j ? ", " : "") + Quote(cols[changed[j]].name) + " = ?";
+      sets += (j ? ", " : "") + QuoteIdentifier(cols[changed[j]].name) + " = ?";
       params.push_back(BlobView(fresh[j]));
     }
     params.push_back(std::string_view(tenant));
     std::string sql = "UPDATE " + store_.QualifiedTable(schema_->table) + " SET " + sets +
                       " WHERE tenant_id = ?";
     for (std::size_t i = 0; i < schema_->key_count; ++i) {
-      sql += " AND " + Quote(cols[i].name) + " = ?";
+      sql += " AND " + QuoteIdentifier(cols[i].name) + " = ?";
       params.push_back(key[i]);
     }
     for (std::size_t idx : changed) {
-      sql += " AND " + Quote(cols[idx].name) + " = ?";  // unchanged since read
+      sql += " AND " + QuoteIdentifier(cols[idx].name) + " = ?";  // unchanged since read
       params.push_back(BlobView(std::get<Blob>(row[idx])));
     }
     auto r = Run(scope, sql, params, nullptr);

@@ -131,4 +131,16 @@ bool IsBlankSql(std::string_view sql) noexcept {
   return blank;
 }
 
+std::string QuoteIdentifier(std::string_view ident) {
+  std::string out;
+  out.reserve(ident.size() + 2);
+  out += '"';
+  for (char c : ident) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
 }  // namespace tenancy

@@ -256,7 +256,9 @@ Result<PgConnection::Statement*> PgConnection::Lookup(const std::string& sql,
     static constexpr Oid kByIndex[] = {0, kInt8, kFloat8, kText, kBytea};
     st.types.push_back(kByIndex[p.index()]);
   }
-  st.name = "t" + std::to_string(next_statement_++);
+  char name[24] = {'t'};
+  auto printed = std::to_chars(name + 1, name + sizeof name, next_statement_++);
+  st.name.assign(name, printed.ptr);
   auto [it, inserted] = statements_.emplace(std::move(key), std::move(st));
   return &it->second;
 }

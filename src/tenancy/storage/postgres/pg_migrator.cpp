@@ -2,10 +2,10 @@
 
 #include <chrono>
 
+#include "storage/sql_text.hpp"
+
 namespace tenancy::pg {
 namespace {
-
-std::string Quoted(std::string_view ident) { return "\"" + std::string(ident) + "\""; }
 
 constexpr const char* kTenantTables =
     "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
@@ -26,7 +26,7 @@ std::string RlsScript(PgConnection& admin, std::string_view schema, std::string_
          ");"
          " END LOOP; END $tenancy$;"
          " GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA " +
-         Quoted(schema) + " TO " + Quoted(app_role);
+         QuoteIdentifier(schema) + " TO " + QuoteIdentifier(app_role);
 }
 
 }  // namespace
@@ -34,12 +34,12 @@ std::string RlsScript(PgConnection& admin, std::string_view schema, std::string_
 Result<int> ReadSchemaVersion(PgConnection& admin, std::string_view schema) {
   auto exists = admin.QueryText("SELECT to_regnamespace(" + admin.Literal(schema) +
                                 ") IS NOT NULL, to_regclass(" +
-                                admin.Literal(Quoted(schema) + ".tenancy_schema_version") +
+                                admin.Literal(QuoteIdentifier(schema) + ".tenancy_schema_version") +
                                 ") IS NOT NULL");
   if (!exists) return exists.error();
   if ((*exists)[0][0] != "t") return Fail(Errc::kTenantUnknown, "the tenant's schema does not exist");
   if ((*exists)[0][1] != "t") return 0;
-  auto version = admin.QueryText("SELECT coalesce(max(version), 0) FROM " + Quoted(schema) +
+  auto version = admin.QueryText("SELECT coalesce(max(version), 0) FROM " + QuoteIdentifier(schema) +
                                  ".tenancy_schema_version");
   if (!version) return version.error();
   return std::stoi((*version)[0][0]);
@@ -47,9 +47,9 @@ Result<int> ReadSchemaVersion(PgConnection& admin, std::string_view schema) {
 
 Result<int> MigrateSchema(PgConnection& admin, std::string_view schema, const Schema& migrations,
                           std::string_view app_role, int* reached) {
-  const std::string q = Quoted(schema);
+  const std::string q = QuoteIdentifier(schema);
   if (auto r = admin.ExecScript("CREATE SCHEMA IF NOT EXISTS " + q + "; GRANT USAGE ON SCHEMA " +
-                                q + " TO " + Quoted(app_role));
+                                q + " TO " + QuoteIdentifier(app_role));
       !r)
     return r.error();
   auto current = ReadSchemaVersion(admin, schema);

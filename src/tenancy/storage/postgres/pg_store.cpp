@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include "storage/postgres/pg_migrator.hpp"
+#include "storage/sql_text.hpp"
 
 namespace tenancy::pg {
 
@@ -17,8 +18,6 @@ std::string TenantSchemaName(const TenantId& id) {
 }
 
 namespace {
-
-std::string Quoted(std::string_view ident) { return "\"" + std::string(ident) + "\""; }
 
 std::string SchemaOf(const Tenant& t) {
   return t.model == IsolationModel::kShared ? std::string(kSharedSchema) : TenantSchemaName(t.id);
@@ -154,7 +153,7 @@ Result<std::unique_ptr<Store>> PgStore::Open(const std::string& url, Schema sche
   return std::unique_ptr<Store>(std::move(store));
 }
 
-std::string PgStore::QualifiedTable(std::string_view table) const { return Quoted(table); }
+std::string PgStore::QualifiedTable(std::string_view table) const { return QuoteIdentifier(table); }
 
 Result<void> PgStore::EnsureMigrated(const Tenant& tenant, Server& server) {
   const std::string key = server.admin_conninfo + '\n' + tenant.id.str();
@@ -223,7 +222,7 @@ Result<void> PgStore::DropNamespace(const Tenant& tenant) {
       std::string script = "BEGIN; SET LOCAL app.tenant_id = " + id +
                            "; SET LOCAL search_path = tenancy_shared;";
       for (const auto& row : *tables)
-        script += " DELETE FROM " + Quoted(row[0]) + " WHERE tenant_id = " + id + ";";
+        script += " DELETE FROM " + QuoteIdentifier(row[0]) + " WHERE tenant_id = " + id + ";";
       script += " COMMIT";
       if (auto r = admin.ExecScript(script); !r) {
         (void)admin.ExecScript("ROLLBACK");
@@ -233,7 +232,7 @@ Result<void> PgStore::DropNamespace(const Tenant& tenant) {
     });
   }
   auto dropped = WithAdmin(**server, [&](PgConnection& admin) {
-    return admin.ExecScript("DROP SCHEMA IF EXISTS " + Quoted(SchemaOf(tenant)) + " CASCADE");
+    return admin.ExecScript("DROP SCHEMA IF EXISTS " + QuoteIdentifier(SchemaOf(tenant)) + " CASCADE");
   });
   if (!dropped) return dropped;
   std::unique_lock lock(verified_mu_);

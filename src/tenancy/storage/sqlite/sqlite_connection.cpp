@@ -87,16 +87,6 @@ struct FinalizeOnExit {
   ~FinalizeOnExit() { sqlite3_finalize(s); }
 };
 
-std::string Quote(std::string_view ident) {
-  std::string out = "\"";
-  for (char c : ident) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
-
 }  // namespace
 
 Error ErrorFromSqlite(sqlite3* db, int rc, std::string_view doing) {
@@ -315,7 +305,7 @@ Result<void> SqliteConnection::CreateScopedViews() {
   if (!tables) return tables.error();
   std::string script = "SAVEPOINT tenancy_views;";
   for (const auto& table : *tables) {
-    const std::string q = Quote(table);
+    const std::string q = QuoteIdentifier(table);
     script += "DROP VIEW IF EXISTS temp." + q + ";CREATE TEMP VIEW " + q +
               " AS SELECT * FROM main." + q + " WHERE tenant_id = " + kCurrentTenantFn + "();";
   }
