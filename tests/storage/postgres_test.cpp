@@ -288,3 +288,97 @@ TEST_CASE("migrations run per schema and report per-tenant failures", "[postgres
   CHECK(*w.store().SchemaVersion(tenants[1]) == 2);
   CHECK(*w.store().SchemaVersion(tenants[2]) == 3);
 }
+
+TEST_CASE("a failing migration is named, and the ones before it stay applied",
+          "[postgres][migration]") {
+  FleetWorld w;
+  auto t = w.Provision("rulebreaker", IsolationModel::kDatabase);
+  Psql owner(w.pg()->AdminUrl());
+  const std::string schema = pg::TenantSchemaName(t.id);
+  Schema next = FleetSchema();
+  const int base = next.latest_version();
+  next.migrations.push_back({base + 1, "add notes",
+                             "ALTER TABLE vehicles ADD COLUMN notes TEXT -- a trailing comment"});
+  auto notes_column = [&] {
+    return owner.Scalar("SELECT count(*) FROM information_schema.columns WHERE table_schema = '" +
+                        schema + "' AND table_name = 'vehicles' AND column_name = 'notes'");
+  };
+  std::vector<Tenant> fleet{t};
+
+  SECTION("the second of two pending migrations fails in this tenant only") {
+    REQUIRE(owner.Query("CREATE TABLE \"" + schema +
+                        "\".drivers (tenant_id TEXT, id TEXT, PRIMARY KEY (tenant_id, id))"));
+    next.migrations.push_back({base + 2, "drivers",
+                               "CREATE TABLE drivers (tenant_id TEXT NOT NULL, id TEXT NOT NULL, "
+                               "PRIMARY KEY (tenant_id, id))"});
+    w.Reopen(next);  // the shared schema takes both
+    auto report = w.store().MigrateTenants(fleet);
+    const auto& entry = report.entries.back();
+    REQUIRE(entry.tenant == t.id);
+    REQUIRE(entry.error);
+    CHECK(entry.error->code == Errc::kMigrationFailed);
+    CHECK_THAT(entry.error->message, Catch::StartsWith("migration " + std::to_string(base + 2) + " (drivers) failed"));
+    CHECK(entry.to_version == base + 1);
+    CHECK(*w.store().SchemaVersion(t) == base + 1);
+    CHECK(notes_column() == "1");
+    CHECK(owner.Scalar("SELECT max(version) FROM tenancy_shared.tenancy_schema_version") ==
+          std::to_string(base + 2));
+  }
+  SECTION("a table without tenant_id first in its key fails the migration that finds it") {
+    REQUIRE(owner.Query("CREATE TABLE \"" + schema + "\".lookups (code TEXT PRIMARY KEY, tenant_id TEXT)"));
+    w.Reopen(next);
+    auto report = w.store().MigrateTenants(fleet);
+    const auto& entry = report.entries.back();
+    REQUIRE(entry.error);
+    CHECK_THAT(entry.error->message, Catch::Contains("migration " + std::to_string(base + 1) + " (add notes)") &&
+                                         Catch::Contains("table 'lookups' must have tenant_id first"));
+    CHECK(entry.to_version == base);
+    CHECK(notes_column() == "0");
+  }
+}
+
+TEST_CASE("tables a migration recreates or unprotects get their walls back",
+          "[postgres][migration][rls]") {
+  FleetWorld w;
+  auto a = w.Provision("walls-a", IsolationModel::kShared);
+  auto b = w.Provision("walls-b", IsolationModel::kShared);
+  auto d = w.Provision("walls-d", IsolationModel::kDatabase);
+  SeedVehicles(w, w.Context(a), "a", 2);
+  SeedVehicles(w, w.Context(b), "b", 2);
+  Schema next = FleetSchema();
+  const int base = next.latest_version();
+  next.migrations.push_back({base + 1, "unprotect vehicles",
+                             "ALTER TABLE vehicles NO FORCE ROW LEVEL SECURITY;"
+                             "ALTER TABLE vehicles DISABLE ROW LEVEL SECURITY;"
+                             "DROP POLICY tenancy_tenant_isolation ON vehicles"});
+  next.migrations.push_back({base + 2, "recreate zones",
+                             "CREATE TABLE zones (tenant_id TEXT NOT NULL, id TEXT NOT NULL, "
+                             "PRIMARY KEY (tenant_id, id))"});
+  w.Reopen(next);
+  std::vector<Tenant> fleet{a, b, d};
+  auto report = w.store().MigrateTenants(fleet);
+  for (const auto& e : report.entries) {
+    CAPTURE(e.tenant.str(), e.error ? e.error->message : std::string());
+    CHECK_FALSE(e.error);
+  }
+  Psql owner(w.pg()->AdminUrl());
+  for (const std::string& schema : {std::string("tenancy_shared"), pg::TenantSchemaName(d.id)}) {
+    CAPTURE(schema);
+    for (const char* table : {"vehicles", "zones"}) {
+      CAPTURE(table);
+      CHECK(owner.Scalar("SELECT (c.relrowsecurity AND c.relforcerowsecurity)::text FROM pg_class c "
+                         "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '" + schema +
+                         "' AND c.relname = '" + std::string(table) + "'") == "true");
+      CHECK(owner.Scalar("SELECT count(*) FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid "
+                         "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '" + schema +
+                         "' AND c.relname = '" + std::string(table) + "' AND p.polname = 'tenancy_tenant_isolation'") == "1");
+    }
+  }
+  // And the wall holds: the serving role, B's tenant set, sees only B.
+  Psql app(w.pg()->Url());
+  REQUIRE(app.Query("BEGIN"));
+  REQUIRE(app.Query("SET LOCAL app.tenant_id = '" + b.id.str() + "'"));
+  CHECK(app.Scalar("SELECT count(*) FROM tenancy_shared.vehicles") == "2");
+  CHECK(app.Scalar("SELECT count(*) FROM tenancy_shared.vehicles WHERE tenant_id <> '" + b.id.str() + "'") == "0");
+  REQUIRE(app.Query("ROLLBACK"));
+}

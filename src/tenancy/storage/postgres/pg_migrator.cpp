@@ -7,26 +7,88 @@
 namespace tenancy::pg {
 namespace {
 
-constexpr const char* kTenantTables =
-    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-    " WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')"
-    " AND c.relname NOT LIKE 'tenancy\\_%'";
+constexpr const char* kPolicy = "tenancy_tenant_isolation";
 
-std::string RlsScript(PgConnection& admin, std::string_view schema, std::string_view app_role) {
-  return std::string("DO $tenancy$ DECLARE t record; BEGIN FOR t IN ") + kTenantTables +
+constexpr const char* kVersionTable =
+    "CREATE TABLE IF NOT EXISTS tenancy_schema_version (version INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL, applied_at BIGINT NOT NULL);";
+
+// The checks and the walls, as one server-side block over the current
+// schema's catalog rows (found through the relnamespace index):
+//  1. fail, naming the table, when a tenant table's primary key does not
+//     start with tenant_id;
+//  2. Row-Level Security on every tenant table that lacks any part of it (a
+//     table a migration created or recreated, or one whose RLS was turned
+//     off), with the application role's grants;
+//  3. USAGE on sequences the application role cannot use yet.
+// Tables that already have everything cost one catalog lookup each.
+std::string ChecksAndWalls(PgConnection& admin, std::string_view app_role) {
+  const std::string role = admin.Literal(app_role);
+  const std::string tables =
+      "SELECT c.oid, c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c"
+      " WHERE c.relnamespace = ns AND c.relkind IN ('r', 'p') AND c.relname NOT LIKE 'tenancy\\_%'";
+  return "DO $tenancy$ DECLARE t record; ns oid := to_regnamespace(current_schema()); BEGIN"
+         " FOR t IN " + tables +
+         " AND NOT EXISTS (SELECT 1 FROM pg_constraint k JOIN pg_attribute a"
+         " ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1] WHERE k.conrelid = c.oid"
+         " AND k.contype = 'p' AND a.attname = 'tenant_id') LIMIT 1 LOOP"
+         " RAISE EXCEPTION 'table ''%'' must have tenant_id first in its primary key', t.relname;"
+         " END LOOP;"
+         " FOR t IN " + tables +
+         " AND (NOT c.relrowsecurity OR NOT c.relforcerowsecurity OR NOT EXISTS"
+         " (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = '" + kPolicy + "'))"
          " LOOP"
          " EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t.relname);"
          " EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t.relname);"
-         " EXECUTE format('DROP POLICY IF EXISTS tenancy_tenant_isolation ON %I', t.relname);"
-         " EXECUTE format('CREATE POLICY tenancy_tenant_isolation ON %I"
+         " EXECUTE format('DROP POLICY IF EXISTS " + kPolicy + " ON %I', t.relname);"
+         " EXECUTE format('CREATE POLICY " + kPolicy + " ON %I"
          " USING (tenant_id = current_setting(''app.tenant_id'', true))"
          " WITH CHECK (tenant_id = current_setting(''app.tenant_id'', true))', t.relname);"
-         " EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I TO %I', t.relname, " +
-         admin.Literal(app_role) +
-         ");"
-         " END LOOP; END $tenancy$;"
-         " GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA " +
-         QuoteIdentifier(schema) + " TO " + QuoteIdentifier(app_role);
+         " EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I TO %I', t.relname, " + role + ");"
+         " END LOOP;"
+         // CASE: the planner may test the privilege before the relkind.
+         " FOR t IN SELECT c.relname FROM pg_class c WHERE c.relnamespace = ns AND CASE WHEN"
+         " c.relkind = 'S' THEN NOT has_sequence_privilege(" + role + ", c.oid, 'USAGE') END LOOP"
+         " EXECUTE format('GRANT USAGE, SELECT ON SEQUENCE %I TO %I', t.relname, " + role + ");"
+         " END LOOP; END $tenancy$;";
+}
+
+std::string VersionRow(PgConnection& admin, const Migration& m) {
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  return "INSERT INTO tenancy_schema_version VALUES (" + std::to_string(m.version) + ", " +
+         admin.Literal(m.name) + ", " + std::to_string(now_ms) + ");";
+}
+
+std::string CreateSchemaScript(std::string_view schema, std::string_view app_role) {
+  const std::string q = QuoteIdentifier(schema);
+  return "CREATE SCHEMA IF NOT EXISTS " + q + "; GRANT USAGE ON SCHEMA " + q + " TO " +
+         QuoteIdentifier(app_role) + ";";
+}
+
+// One transaction per migration: slower, but a failure names its migration
+// and leaves the earlier ones committed.
+Result<int> MigrateOneByOne(PgConnection& admin, std::string_view schema, const Schema& migrations,
+                            std::string_view app_role, int version, int* reached) {
+  const std::string prologue = "BEGIN; SET LOCAL search_path = " + QuoteIdentifier(schema) + "; " +
+                               kVersionTable;
+  for (const auto& m : migrations.migrations) {
+    if (m.version <= version) continue;
+    auto fail = [&](const Error& e) -> Error {
+      (void)admin.ExecScript("ROLLBACK");
+      return Error(Errc::kMigrationFailed, "migration " + std::to_string(m.version) + " (" +
+                                               m.name + ") failed: " + e.message);
+    };
+    if (auto r = admin.ExecScript(prologue); !r) return fail(r.error());
+    if (auto r = admin.ExecScript(m.SqlFor("postgres")); !r) return fail(r.error());
+    if (auto r = admin.ExecScript(ChecksAndWalls(admin, app_role) + VersionRow(admin, m) + " COMMIT");
+        !r)
+      return fail(r.error());
+    version = m.version;
+    if (reached) *reached = version;
+  }
+  return version;
 }
 
 }  // namespace
@@ -46,56 +108,46 @@ Result<int> ReadSchemaVersion(PgConnection& admin, std::string_view schema) {
 }
 
 Result<int> MigrateSchema(PgConnection& admin, std::string_view schema, const Schema& migrations,
-                          std::string_view app_role, int* reached) {
-  const std::string q = QuoteIdentifier(schema);
-  if (auto r = admin.ExecScript("CREATE SCHEMA IF NOT EXISTS " + q + "; GRANT USAGE ON SCHEMA " +
-                                q + " TO " + QuoteIdentifier(app_role));
-      !r)
-    return r.error();
-  auto current = ReadSchemaVersion(admin, schema);
-  if (!current) return current.error();
-  int version = *current;
+                          std::string_view app_role, int* reached, std::optional<int> known_version) {
+  // A schema that exists at a version above 0 was created and granted by
+  // the migration that put it there.
+  if (!known_version) {
+    auto read = ReadSchemaVersion(admin, schema);
+    if (read) {
+      known_version = *read;
+    } else if (read.error().code != Errc::kTenantUnknown) {
+      return read.error();
+    }
+  }
+  int version = known_version.value_or(0);
+  const bool create = version == 0;
   if (reached) *reached = version;
   if (version > migrations.latest_version())
     return Fail(Errc::kMigrationFailed, "schema version " + std::to_string(version) +
                                             " is newer than this program's " +
                                             std::to_string(migrations.latest_version()));
+  if (create) {
+    if (auto r = admin.ExecScript(CreateSchemaScript(schema, app_role)); !r) return r.error();
+  }
+  if (version == migrations.latest_version()) return version;
+
+  // Fast path: everything pending in one script, one transaction.
+  std::string script = "BEGIN; SET LOCAL search_path = " + QuoteIdentifier(schema) + "; " + kVersionTable;
   for (const auto& m : migrations.migrations) {
     if (m.version <= version) continue;
-    auto fail = [&](const Error& e) -> Error {
-      (void)admin.ExecScript("ROLLBACK");
-      return Error(Errc::kMigrationFailed, "migration " + std::to_string(m.version) + " (" +
-                                               m.name + ") failed: " + e.message);
-    };
-    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
-    if (auto r = admin.ExecScript(
-            "BEGIN; SET LOCAL search_path = " + q +
-            "; CREATE TABLE IF NOT EXISTS tenancy_schema_version (version INTEGER PRIMARY KEY,"
-            " name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
-        !r)
-      return fail(r.error());
-    if (auto r = admin.ExecScript(m.SqlFor("postgres")); !r) return fail(r.error());
-    auto bad = admin.QueryText(
-        std::string(kTenantTables) +
-        " AND NOT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid"
-        " AND a.attnum = i.indkey[0] WHERE i.indrelid = c.oid AND i.indisprimary"
-        " AND a.attname = 'tenant_id')");
-    if (!bad) return fail(bad.error());
-    if (!bad->empty())
-      return fail(Error(Errc::kMigrationFailed, "table '" + (*bad)[0][0] +
-                                                    "' must have tenant_id first in its primary key"));
-    if (auto r = admin.ExecScript(RlsScript(admin, schema, app_role)); !r) return fail(r.error());
-    if (auto r = admin.ExecScript("INSERT INTO tenancy_schema_version VALUES (" +
-                                  std::to_string(m.version) + ", " + admin.Literal(m.name) + ", " +
-                                  std::to_string(now_ms) + "); COMMIT");
-        !r)
-      return fail(r.error());
-    version = m.version;
-    if (reached) *reached = version;
+    script += m.SqlFor("postgres");
+    script += "\n;\n";  // ends a trailing line comment and a statement without ';'
+
+    script += VersionRow(admin, m);
   }
-  return version;
+  script += ChecksAndWalls(admin, app_role);
+  script += " COMMIT";
+  if (admin.ExecScript(script)) {
+    if (reached) *reached = migrations.latest_version();
+    return migrations.latest_version();
+  }
+  (void)admin.ExecScript("ROLLBACK");
+  return MigrateOneByOne(admin, schema, migrations, app_role, version, reached);
 }
 
 }  // namespace tenancy::pg

@@ -165,7 +165,7 @@ Result<void> PgStore::EnsureMigrated(const Tenant& tenant, Server& server) {
     auto v = ReadSchemaVersion(admin, SchemaOf(tenant));
     if (!v) return v.error();
     if (*v == schema().latest_version()) return *v;
-    return MigrateSchema(admin, SchemaOf(tenant), schema(), app_role_);
+    return MigrateSchema(admin, SchemaOf(tenant), schema(), app_role_, nullptr, *v);
   });
   if (!version) return version.error();
   std::unique_lock lock(verified_mu_);
@@ -256,7 +256,7 @@ MigrationReport PgStore::MigrateTenants(std::span<const Tenant> tenants) {
       auto before = ReadSchemaVersion(admin, schema_name);
       if (!before) return before.error();
       entry.from_version = entry.to_version = *before;
-      return MigrateSchema(admin, schema_name, schema(), app_role_, &entry.to_version);
+      return MigrateSchema(admin, schema_name, schema(), app_role_, &entry.to_version, *before);
     });
     if (!done) entry.error = done.error();
     report.entries.push_back(std::move(entry));
