@@ -12,6 +12,8 @@
 //
 //   BM_Quota_TryConsumeManualClock        rate limit, time from a ManualClock
 //   BM_Quota_TryConsumePeriodicManualClock periodic limit, time from a ManualClock
+//   BM_Quota_TryConsume*TickingClock       the same on a TickingClock (the wall clock
+//                                         read from memory, 1 ms resolution: what a server uses)
 //   BM_Quota_ClockNow                     SystemClock().Now() through the Clock interface
 //
 // Each runs on 1 and 2 threads sharing one tenant's limit (and one counter
@@ -62,6 +64,13 @@ QuotaWorld& QuotaOnManualClock() {
   return w;
 }
 
+// What a server passes: the wall clock read from memory (1 ms resolution).
+QuotaWorld& QuotaOnTickingClock() {
+  static TickingClock clock;
+  static QuotaWorld w("quota_ticking", clock);
+  return w;
+}
+
 std::atomic<std::int64_t> g_counter{0};
 
 void Consume(benchmark::State& state, const QuotaHandle& h) {
@@ -90,6 +99,14 @@ void BM_Quota_TryConsumePeriodicManualClock(benchmark::State& state) {
   Consume(state, QuotaOnManualClock().periodic);
 }
 void BM_Quota_TryConsumePeriodicManualClock_Baseline(benchmark::State& state) { Baseline(state); }
+void BM_Quota_TryConsumeTickingClock(benchmark::State& state) {
+  Consume(state, QuotaOnTickingClock().rate);
+}
+void BM_Quota_TryConsumeTickingClock_Baseline(benchmark::State& state) { Baseline(state); }
+void BM_Quota_TryConsumePeriodicTickingClock(benchmark::State& state) {
+  Consume(state, QuotaOnTickingClock().periodic);
+}
+void BM_Quota_TryConsumePeriodicTickingClock_Baseline(benchmark::State& state) { Baseline(state); }
 void BM_Quota_ClockNow(benchmark::State& state) {
   const Clock& clock = SystemClock();
   for (auto _ : state) benchmark::DoNotOptimize(clock.Now());
@@ -104,6 +121,10 @@ BENCHMARK(BM_Quota_TryConsumeManualClock)->Threads(1)->Threads(2);
 BENCHMARK(BM_Quota_TryConsumeManualClock_Baseline)->Threads(1)->Threads(2);
 BENCHMARK(BM_Quota_TryConsumePeriodicManualClock)->Threads(1)->Threads(2);
 BENCHMARK(BM_Quota_TryConsumePeriodicManualClock_Baseline)->Threads(1)->Threads(2);
+BENCHMARK(BM_Quota_TryConsumeTickingClock)->Threads(1)->Threads(2);
+BENCHMARK(BM_Quota_TryConsumeTickingClock_Baseline)->Threads(1)->Threads(2);
+BENCHMARK(BM_Quota_TryConsumePeriodicTickingClock)->Threads(1)->Threads(2);
+BENCHMARK(BM_Quota_TryConsumePeriodicTickingClock_Baseline)->Threads(1)->Threads(2);
 BENCHMARK(BM_Quota_ClockNow)->Threads(1);
 BENCHMARK(BM_Quota_ClockNow_Baseline)->Threads(1);
 
