@@ -64,8 +64,13 @@ Resolution Resolve(const FlagSetData& set, std::string_view key, boost::json::ob
 
   // flagd's context enrichment; the caller cannot supply its own $flagd.
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(set.clock->Now().time_since_epoch());
-  context["$flagd"] = boost::json::object{{"flagKey", key}, {"timestamp", static_cast<std::int64_t>(now.count())}};
-  if (!context.contains("targetingKey")) context["targetingKey"] = "";
+  // One growth of the table at most, and the $flagd object built in place.
+  context.reserve(context.size() + 2);
+  boost::json::object& flagd = context["$flagd"].emplace_object();
+  flagd.reserve(2);
+  flagd.emplace("flagKey", key);
+  flagd.emplace("timestamp", static_cast<std::int64_t>(now.count()));
+  if (!context.contains("targetingKey")) context.emplace("targetingKey", "");
   const boost::json::value data(std::move(context));
 
   auto chosen = flag.targeting->Evaluate(data);
