@@ -1,0 +1,74 @@
+#include "app.hpp"
+
+#include "services/auth/auth_service.hpp"
+#include "services/control_plane/control_plane.hpp"
+#include "services/health/health.hpp"
+#include "services/tenant_admin/tenant_self.hpp"
+
+namespace tenancyd {
+
+using tenancy::Errc;
+using tenancy::Fail;
+
+// The library's default AuthOptions::max_token_ttl, which the platform uses.
+constexpr std::chrono::seconds kMaxTokenTtl{3600};
+
+App::~App() = default;
+
+tenancy::Result<std::unique_ptr<App>> App::Open(PlatformOptions platform, AppOptions options) {
+  if (options.token_ttl <= std::chrono::seconds::zero() || options.token_ttl > kMaxTokenTtl)
+    return Fail(Errc::kInvalidArgument, "token lifetime must be 1 s - 1 h");
+  if (options.auth.audience.empty() || options.auth.audience.size() > 256)
+    return Fail(Errc::kInvalidArgument, "token audience must be 1-256 bytes");
+  std::unique_ptr<App> app(new App());
+  app->options_ = std::move(options);
+  auto opened = Platform::Open(std::move(platform));
+  if (!opened) return opened.error();
+  app->platform_ = std::move(*opened);
+  Platform& p = *app->platform_;
+
+  const std::string key_file = app->options_.bootstrap_key_file.empty()
+                                   ? p.options().data_dir + "/bootstrap-operator.key"
+                                   : app->options_.bootstrap_key_file;
+  auto boot = EnsureBootstrapOperator(p.auth(), key_file);
+  if (!boot) return boot.error();
+  app->bootstrap_ = std::move(*boot);
+
+  AddHealthRoutes(app->router_, app->ready_);
+  AddAuthRoutes(app->router_, TokenService{p.auth(), app->options_.auth.audience,
+                                           app->options_.token_ttl});
+  AddControlPlaneRoutes(app->router_, ControlPlane{p.directory(), p.auth(), p.keyring()});
+  AddTenantSelfRoutes(app->router_);
+
+  app->parts_.router = &app->router_;
+  app->parts_.auth = &p.auth();
+  app->parts_.resolver = &p.resolver();
+  app->parts_.catalog = &p.roles();
+  app->parts_.auth_settings = app->options_.auth;
+  app->Rebuild();
+  return app;
+}
+
+void App::Rebuild() { pipeline_ = std::make_unique<Pipeline>(parts_); }
+
+void App::AddAdmission(Admission* step) {
+  parts_.admission.push_back(step);
+  Rebuild();
+}
+
+void App::AddAccounting(Accounting* sink) {
+  parts_.accounting.push_back(sink);
+  Rebuild();
+}
+
+RequestHandler App::handler() const {
+  return [this](Request&& request) { return Handle(std::move(request)); };
+}
+
+ServerHooks App::hooks() {
+  ServerHooks h;
+  h.on_drain.push_back([this] { ready_.store(false, std::memory_order_release); });
+  return h;
+}
+
+}  // namespace tenancyd

@@ -1,0 +1,66 @@
+// The application: the platform (platform.hpp), the bootstrap operator
+// credential (bootstrap.hpp), the route table of every service and the
+// pipeline that serves it. `main` composes App and Server; tests drive
+// App::Handle without a socket or hand App's handler to an in-process
+// Server.
+//
+//   auto app = tenancyd::App::Open(platform_options, app_options).value();
+//   auto server = tenancyd::Server::Start(server_options, app->handler(), app->hooks()).value();
+//
+// Thread safety: Handle() is safe to call concurrently. router() and the
+// Add* methods are for set-up, before the first request.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "bootstrap.hpp"
+#include "pipeline.hpp"
+#include "platform.hpp"
+#include "router.hpp"
+#include "server.hpp"
+
+namespace tenancyd {
+
+struct AppOptions {
+  AuthSettings auth{};
+  // Lifetime of tokens from /oauth/token. Default 15 min; at most 1 h.
+  std::chrono::seconds token_ttl{900};
+  // The bootstrap operator key file; empty: <data>/bootstrap-operator.key.
+  std::string bootstrap_key_file{};
+};
+
+class App {
+ public:
+  static tenancy::Result<std::unique_ptr<App>> Open(PlatformOptions platform, AppOptions options);
+  ~App();
+
+  Response Handle(Request&& request) const { return pipeline_->Handle(std::move(request)); }
+  // The server's handler and hooks (readiness drops when the drain begins).
+  RequestHandler handler() const;
+  ServerHooks hooks();
+
+  Platform& platform() noexcept { return *platform_; }
+  const BootstrapResult& bootstrap() const noexcept { return bootstrap_; }
+  const AppOptions& options() const noexcept { return options_; }
+  // Set-up only: extra routes, and the admission and accounting seams.
+  Router& router() noexcept { return router_; }
+  void AddAdmission(Admission* step);
+  void AddAccounting(Accounting* sink);
+
+ private:
+  App() = default;
+  void Rebuild();
+
+  AppOptions options_;
+  std::unique_ptr<Platform> platform_;
+  BootstrapResult bootstrap_;
+  std::atomic<bool> ready_{true};
+  Router router_;
+  PipelineParts parts_;
+  std::unique_ptr<Pipeline> pipeline_;
+};
+
+}  // namespace tenancyd

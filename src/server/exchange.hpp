@@ -1,0 +1,94 @@
+// Exchange: one request on its way through the pipeline, and what each step
+// found out about it (request id, trace, route, tenant, caller, context).
+// Steps read what earlier steps wrote; handlers read it all.
+//
+// Views point into the request, which outlives the exchange.
+//
+// Thread safety: confined to the thread handling the request.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "http.hpp"
+#include "tenancy/auth.hpp"
+#include "tenancy/context.hpp"
+#include "tenancy/resolve.hpp"
+
+namespace tenancyd {
+
+struct Route;
+
+// W3C trace context of the request (https://www.w3.org/TR/trace-context/).
+struct Trace {
+  std::array<unsigned char, 16> trace_id{};
+  std::array<unsigned char, 8> parent_id{};  // the caller's span; zero if none
+  std::array<unsigned char, 8> span_id{};    // this server's span
+  std::uint8_t flags = 0;
+  bool continued = false;  // taken from a valid incoming traceparent
+};
+
+// Path parameters of the matched route, e.g. {"id", "tn_..."}.
+class RouteParams {
+ public:
+  static constexpr std::size_t kMax = 4;
+  void Add(std::string_view name, std::string_view value) noexcept {
+    if (size_ < kMax) items_[size_++] = {name, value};
+  }
+  // The value, or empty when the route has no such parameter.
+  std::string_view Get(std::string_view name) const noexcept {
+    for (std::size_t i = 0; i < size_; ++i)
+      if (items_[i].first == name) return items_[i].second;
+    return {};
+  }
+  std::size_t size() const noexcept { return size_; }
+  void Clear() noexcept { size_ = 0; }
+
+ private:
+  std::array<std::pair<std::string_view, std::string_view>, kMax> items_{};
+  std::size_t size_ = 0;
+};
+
+struct Exchange {
+  explicit Exchange(Request& r) : request(r) {}
+
+  Request& request;
+  std::string_view path{};   // the target's path, as sent
+  std::string_view query{};  // after '?', as sent
+  std::chrono::steady_clock::time_point started{};
+
+  // -- request id and trace (first step) --
+  std::string request_id{};
+  Trace trace{};
+
+  // -- routing --
+  const Route* route = nullptr;
+  RouteParams params{};
+  // The route was matched under the "/t/{tenant}" prefix.
+  bool via_prefix = false;
+
+  // -- tenant resolution --
+  std::optional<tenancy::Resolution> resolution{};
+  // No host, header or path named a tenant: the credential's tenant decides
+  // (resolved again after authentication).
+  bool resolution_deferred = false;
+
+  // -- authentication and context --
+  bool credential_presented = false;
+  std::shared_ptr<const tenancy::Authenticated> who{};
+  std::optional<tenancy::TenantContext> context{};
+
+  // -- admission --
+  std::chrono::seconds retry_after{0};  // set with a 429/503 refusal
+
+  std::string_view Param(std::string_view name) const noexcept { return params.Get(name); }
+  std::string TraceIdHex() const;
+};
+
+}  // namespace tenancyd

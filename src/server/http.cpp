@@ -1,0 +1,20 @@
+#include "http.hpp"
+
+#include <boost/json/serialize.hpp>
+
+namespace tenancyd {
+
+Response JsonResponse(http::status status, const boost::json::value& body) {
+  Response res{status, 11};
+  res.set(http::field::content_type, kJsonType);
+  res.body() = boost::json::serialize(body);
+  return res;
+}
+
+Target SplitTarget(std::string_view target) noexcept {
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return {target, {}};
+  return {target.substr(0, q), target.substr(q + 1)};
+}
+
+}  // namespace tenancyd

@@ -1,0 +1,37 @@
+// tenancyd's HTTP vocabulary: the request and response types every layer
+// above the socket speaks (Beast's messages with string bodies), and small
+// helpers to build responses.
+//
+// Services see these types and never a socket: a handler is a function from
+// a request (plus the pipeline's findings) to a response.
+//
+// Thread safety: values.
+#pragma once
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/json/value.hpp>
+
+#include <string_view>
+
+namespace tenancyd {
+
+namespace http = boost::beast::http;
+
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+inline constexpr std::string_view kJsonType = "application/json";
+inline constexpr std::string_view kProblemType = "application/problem+json";
+
+// A response with a JSON body (serialized here) and its Content-Type.
+Response JsonResponse(http::status status, const boost::json::value& body);
+
+// Splits a request target into path and query ("/a?b=c" → "/a", "b=c").
+struct Target {
+  std::string_view path{};
+  std::string_view query{};
+};
+Target SplitTarget(std::string_view target) noexcept;
+
+}  // namespace tenancyd

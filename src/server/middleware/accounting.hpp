@@ -1,0 +1,46 @@
+// Step 7, accounting: what every request leaves behind once answered.
+//
+// Each plugged-in `Accounting` receives one record per request (errors and
+// unmatched routes included): the seam where metering (usage per tenant),
+// per-tenant latency and error metrics (SLOs), audit and the structured
+// request log join (design.md §2.7, §5–6).
+//
+// Thread safety: Record() is called concurrently from the I/O threads, on
+// the request path: implementations must be thread-safe, must not throw,
+// and should not block (buffer, then flush elsewhere).
+#pragma once
+
+#include <chrono>
+#include <span>
+#include <string_view>
+
+#include "exchange.hpp"
+#include "http.hpp"
+#include "tenancy/context.hpp"
+#include "tenancy/tenant.hpp"
+
+namespace tenancyd {
+
+struct AccountingRecord {
+  http::verb method = http::verb::unknown;
+  std::string_view route{};  // the route's pattern; empty when none matched
+  unsigned status = 0;
+  // The tenant the request was resolved to, when any (also for refusals
+  // after resolution); null otherwise.
+  const tenancy::TenantId* tenant = nullptr;
+  // The caller's principal, when authenticated; null otherwise.
+  const tenancy::Principal* principal = nullptr;
+  std::string_view request_id{};
+  std::chrono::nanoseconds latency{0};
+};
+
+class Accounting {
+ public:
+  virtual ~Accounting() = default;
+  virtual void Record(const AccountingRecord& record) noexcept = 0;
+};
+
+// Builds the record of `x` answered with `status` and hands it to each.
+void Account(std::span<Accounting* const> sinks, const Exchange& x, unsigned status);
+
+}  // namespace tenancyd

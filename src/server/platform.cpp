@@ -1,0 +1,95 @@
+#include "platform.hpp"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "data_schema.hpp"
+
+namespace tenancyd {
+namespace fs = std::filesystem;
+using tenancy::Errc;
+using tenancy::Fail;
+
+namespace {
+
+tenancy::Result<void> EnsureDataDir(const std::string& dir) {
+  std::error_code ec;
+  if (fs::is_directory(dir, ec)) return {};
+  fs::create_directories(dir, ec);
+  if (ec) return Fail(Errc::kStorage, "cannot create the data directory '" + dir + "': " + ec.message());
+  // Keys and databases live here: nobody else's business.
+  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  return {};
+}
+
+// The master key: an explicit file must exist (a typo must not mint a new
+// key that cannot open existing data); the default one is created once.
+tenancy::Result<std::unique_ptr<tenancy::KeyProvider>> OpenMasterKey(const PlatformOptions& o) {
+  const bool by_default = o.master_key_file.empty();
+  const std::string path = by_default ? o.data_dir + "/master.key" : o.master_key_file;
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno != ENOENT || !by_default)
+      return Fail(Errc::kNotFound, "master key file '" + path + "' is missing");
+    if (auto w = tenancy::WriteNewMasterKey(path, "m1"); !w) return w.error();
+  }
+  return tenancy::OpenKeyFile(path);
+}
+
+}  // namespace
+
+Platform::~Platform() = default;
+
+tenancy::Result<std::unique_ptr<Platform>> Platform::Open(PlatformOptions options) {
+  if (options.data_dir.empty()) return Fail(Errc::kInvalidArgument, "the data directory is empty");
+  if (!options.clock) return Fail(Errc::kInvalidArgument, "clock is null");
+  if (auto d = EnsureDataDir(options.data_dir); !d) return d.error();
+  std::unique_ptr<Platform> p(new Platform());
+  p->options_ = std::move(options);
+  const PlatformOptions& o = p->options_;
+  const std::string control_db = o.data_dir + "/control.db";
+
+  auto keys = OpenMasterKey(o);
+  if (!keys) return keys.error();
+  p->keys_ = std::move(*keys);
+  auto keyring = tenancy::Keyring::Open(control_db, *p->keys_, *o.clock);
+  if (!keyring) return keyring.error();
+  p->keyring_ = std::move(*keyring);
+  p->cipher_ = std::make_unique<tenancy::FieldCipher>(*p->keyring_);
+
+  tenancy::StoreOptions so;
+  so.cipher = p->cipher_.get();
+  so.admin_url = o.store_admin_url;
+  auto store = tenancy::Store::Open(o.store_url.empty() ? "sqlite://" + o.data_dir : o.store_url,
+                                    ServerSchema(), so);
+  if (!store) return store.error();
+  p->store_ = std::move(*store);
+
+  tenancy::DirectoryOptions dopt;
+  dopt.path = control_db;
+  dopt.clock = o.clock;
+  dopt.keyring = p->keyring_.get();
+  auto directory = tenancy::Directory::Open(dopt, *p->store_);
+  if (!directory) return directory.error();
+  p->directory_ = std::move(*directory);
+
+  tenancy::AuthOptions aopt;
+  aopt.control_db_path = control_db;
+  aopt.issuer = o.issuer;
+  aopt.clock = o.clock;
+  auto auth = tenancy::Authenticator::Open(aopt, *p->directory_, *p->keys_);
+  if (!auth) return auth.error();
+  p->auth_ = std::move(*auth);
+
+  auto roles = tenancy::RoleCatalog::Open(control_db);
+  if (!roles) return roles.error();
+  p->roles_ = std::move(*roles);
+
+  tenancy::ResolverOptions ropt;
+  ropt.base_domain = o.base_domain;
+  p->resolver_ = std::make_unique<tenancy::TenantResolver>(*p->directory_, ropt);
+  return p;
+}
+
+}  // namespace tenancyd

@@ -1,0 +1,70 @@
+// The control-plane API, for platform operators (platform credentials,
+// platform.tenants.* permissions):
+//
+//   POST   /v1/tenants                      onboard: tenant + admin credential (201)
+//   GET    /v1/tenants                      list: ?state=&tier=&model=&include_deleted=&limit=&cursor=
+//   GET    /v1/tenants/{tenant}             read (id or slug; deleted tenants by id)
+//   PATCH  /v1/tenants/{tenant}             display_name, tier, custom_domain (null clears)
+//   POST   /v1/tenants/{tenant}/suspend     {reason}
+//   POST   /v1/tenants/{tenant}/quarantine  {reason}
+//   POST   /v1/tenants/{tenant}/resume      {reason}
+//   POST   /v1/tenants/{tenant}/offboard    {reason}   (also DELETE /v1/tenants/{tenant})
+//   POST   /v1/tenants/{tenant}/rotate-key  a new primary data key version
+//   GET    /v1/tenants/{tenant}/keys        data key versions (never key bytes)
+//   GET    /v1/tenants/{tenant}/history     lifecycle transitions, oldest first
+//
+// Handlers take the exchange (request + pipeline findings) and return a
+// response; they know nothing of sockets and nothing of SQL.
+//
+// Thread safety: the handlers are safe to call concurrently.
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <memory>
+#include <string_view>
+
+#include "router.hpp"
+#include "tenancy/auth.hpp"
+#include "tenancy/directory.hpp"
+#include "tenancy/keys.hpp"
+
+namespace tenancyd {
+
+struct ControlPlane {
+  tenancy::Directory& directory;
+  tenancy::Authenticator& auth;
+  tenancy::Keyring& keyring;
+};
+
+// Registers the routes above. REQUIRES: `cp`'s objects outlive the router.
+void AddControlPlaneRoutes(Router& router, const ControlPlane& cp);
+
+// Longest reason accepted for a lifecycle change.
+inline constexpr std::size_t kMaxReasonBytes = 500;
+
+// -- handlers --
+tenancy::Result<Response> OnboardTenant(const ControlPlane& cp, Exchange& x);
+tenancy::Result<Response> ListTenants(const ControlPlane& cp, Exchange& x);
+tenancy::Result<Response> ReadTenant(const ControlPlane& cp, Exchange& x);
+tenancy::Result<Response> TenantHistory(const ControlPlane& cp, Exchange& x);
+tenancy::Result<Response> TenantKeys(const ControlPlane& cp, Exchange& x);
+tenancy::Result<Response> PatchTenant(const ControlPlane& cp, Exchange& x);
+tenancy::Result<Response> ChangeTenantState(const ControlPlane& cp, Exchange& x,
+                                            tenancy::TenantState to);
+tenancy::Result<Response> OffboardTenant(const ControlPlane& cp, Exchange& x);
+tenancy::Result<Response> RotateTenantKey(const ControlPlane& cp, Exchange& x);
+
+// -- shared by the handlers (tenant_json.cpp) --
+
+// RFC 3339 UTC with milliseconds, e.g. "2024-05-01T12:00:00.000Z".
+std::string Rfc3339(tenancy::TimePoint t);
+// The tenant as the API shows it. The placement is left out: for a
+// dedicated PostgreSQL tenant it is a connection string.
+boost::json::object TenantJson(const tenancy::Tenant& t);
+// The tenant named by the route's {tenant} parameter: an id (deleted
+// tenants included) or a live slug. kTenantUnknown otherwise.
+tenancy::Result<std::shared_ptr<const tenancy::Tenant>> TargetTenant(const ControlPlane& cp,
+                                                                    const Exchange& x);
+
+}  // namespace tenancyd

@@ -1,0 +1,46 @@
+// How the control plane names and shows tenants.
+#include <ctime>
+
+#include "services/control_plane/control_plane.hpp"
+
+namespace tenancyd {
+namespace json = boost::json;
+using tenancy::Errc;
+using tenancy::Fail;
+
+std::string Rfc3339(tenancy::TimePoint t) {
+  const std::int64_t ms = tenancy::ToUnixMillis(t);
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000 - (ms % 1000 < 0 ? 1 : 0));
+  const int millis = static_cast<int>(((ms % 1000) + 1000) % 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", millis);
+  return buf;
+}
+
+json::object TenantJson(const tenancy::Tenant& t) {
+  json::object o;
+  o["id"] = t.id.str();
+  o["slug"] = t.slug;
+  o["display_name"] = t.display_name;
+  o["tier"] = t.tier;
+  o["model"] = tenancy::ToString(t.model);
+  o["state"] = tenancy::ToString(t.state);
+  o["custom_domain"] = t.custom_domain ? json::value(*t.custom_domain) : json::value(nullptr);
+  o["created_at"] = Rfc3339(t.created_at);
+  o["updated_at"] = Rfc3339(t.updated_at);
+  o["revision"] = t.revision;
+  return o;
+}
+
+tenancy::Result<std::shared_ptr<const tenancy::Tenant>> TargetTenant(const ControlPlane& cp,
+                                                                    const Exchange& x) {
+  const std::string_view name = x.Param("tenant");
+  if (auto id = tenancy::TenantId::Parse(name)) return cp.directory.Get(*id);
+  if (!tenancy::IsValidSlug(name)) return Fail(Errc::kTenantUnknown, "no such tenant");
+  return cp.directory.GetBySlug(name);
+}
+
+}  // namespace tenancyd

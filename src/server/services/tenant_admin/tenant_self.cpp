@@ -1,0 +1,46 @@
+#include "services/tenant_admin/tenant_self.hpp"
+
+#include <boost/json.hpp>
+
+#include "services/control_plane/control_plane.hpp"
+
+namespace tenancyd {
+namespace json = boost::json;
+
+namespace {
+
+std::string_view KindName(tenancy::PrincipalKind k) {
+  switch (k) {
+    case tenancy::PrincipalKind::kUser: return "user";
+    case tenancy::PrincipalKind::kApiKey: return "api_key";
+    case tenancy::PrincipalKind::kService: return "service";
+    case tenancy::PrincipalKind::kPlatformOperator: return "platform_operator";
+    case tenancy::PrincipalKind::kSystem: return "system";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+void AddTenantSelfRoutes(Router& router) {
+  router.Add(Route{.method = http::verb::get,
+                   .pattern = "/v1/ping",
+                   .scope = Scope::kTenant,
+                   .permission = tenancy::Permission::kTenantRead,
+                   .handler = [](Exchange& x) -> tenancy::Result<Response> {
+                     const tenancy::TenantContext& ctx = *x.context;
+                     return JsonResponse(
+                         http::status::ok,
+                         json::object{{"tenant", ctx.tenant().slug},
+                                      {"principal", KindName(ctx.principal().kind)}});
+                   }});
+  router.Add(Route{.method = http::verb::get,
+                   .pattern = "/v1/tenant",
+                   .scope = Scope::kTenant,
+                   .permission = tenancy::Permission::kTenantRead,
+                   .handler = [](Exchange& x) -> tenancy::Result<Response> {
+                     return JsonResponse(http::status::ok, TenantJson(x.context->tenant()));
+                   }});
+}
+
+}  // namespace tenancyd

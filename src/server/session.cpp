@@ -1,0 +1,248 @@
+#include "session.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "ids.hpp"
+#include "problem.hpp"
+
+namespace tenancyd {
+namespace beast = boost::beast;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+// Bytes asked of the socket while waiting for a request's first byte.
+constexpr std::size_t kFirstRead = 4096;
+// A client may send this much more after its final response before the
+// lingering close gives up on it.
+constexpr std::size_t kMaxLingerBytes = std::size_t{1} << 20;
+}  // namespace
+
+// -- registry --
+
+void SessionRegistry::Add(const std::shared_ptr<Session>& s) {
+  std::lock_guard lock(mu_);
+  sessions_.emplace(s.get(), s);
+}
+
+std::size_t SessionRegistry::Remove(const Session* s) {
+  std::lock_guard lock(mu_);
+  sessions_.erase(s);
+  return sessions_.size();
+}
+
+std::vector<std::shared_ptr<Session>> SessionRegistry::Snapshot() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::shared_ptr<Session>> out;
+  out.reserve(sessions_.size());
+  for (const auto& [key, weak] : sessions_)
+    if (auto s = weak.lock()) out.push_back(std::move(s));
+  return out;
+}
+
+std::size_t SessionRegistry::size() const {
+  std::lock_guard lock(mu_);
+  return sessions_.size();
+}
+
+// -- session --
+
+Session::Session(tcp::socket socket, SessionShared& shared)
+    : stream_(std::move(socket)), shared_(shared) {}
+
+Session::~Session() {
+  if (shared_.registry.Remove(this) == 0 && shared_.draining.load() && shared_.on_last_session_gone)
+    shared_.on_last_session_gone();
+}
+
+void Session::Start() {
+  shared_.registry.Add(shared_from_this());
+  net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    // A drain that began before registration did not reach this session.
+    if (self->shared_.draining.load()) self->draining_ = true;
+    self->ReadNext();
+  });
+}
+
+void Session::Drain() {
+  net::post(stream_.get_executor(), [self = shared_from_this()] {
+    if (self->closed_ || self->draining_) return;
+    self->draining_ = true;
+    if (self->idle_wait_) {
+      // Ends the wait for a next request (it completes as end of stream)
+      // without touching a response still being written.
+      beast::error_code ec;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_receive, ec);
+    } else if (!self->reading_) {
+      self->stop_reading_ = true;
+      if (self->queue_.empty()) self->CloseGracefully();
+    }
+    // A request being read finishes; its response closes the connection.
+  });
+}
+
+void Session::Abort() {
+  net::post(stream_.get_executor(), [self = shared_from_this()] { self->CloseNow(); });
+}
+
+void Session::ReadNext() {
+  if (closed_ || stop_reading_ || reading_) return;
+  if (draining_) {
+    stop_reading_ = true;
+    if (queue_.empty()) CloseGracefully();
+    return;
+  }
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(shared_.options.max_header_bytes));
+  parser_->body_limit(static_cast<std::uint64_t>(shared_.options.max_body_bytes));
+  reading_ = true;
+  if (buffer_.size() > 0) return ReadRequest();
+  idle_wait_ = true;
+  stream_.expires_after(shared_.options.idle_timeout);
+  stream_.async_read_some(buffer_.prepare(kFirstRead),
+                          beast::bind_front_handler(&Session::OnFirstBytes, shared_from_this()));
+}
+
+void Session::OnFirstBytes(beast::error_code ec, std::size_t n) {
+  idle_wait_ = false;
+  if (closed_) return;
+  if (ec) {
+    // Idle timeout, the client went away, or a drain: nothing to answer.
+    reading_ = false;
+    stop_reading_ = true;
+    if (queue_.empty()) CloseNow();
+    return;
+  }
+  buffer_.commit(n);
+  ReadRequest();
+}
+
+void Session::ReadRequest() {
+  stream_.expires_after(shared_.options.read_timeout);
+  http::async_read(stream_, buffer_, *parser_,
+                   beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+}
+
+void Session::OnRead(beast::error_code ec, std::size_t) {
+  reading_ = false;
+  if (closed_) return;
+  if (ec == http::error::header_limit)
+    return Reject(HttpFailure::kHeaderTooLarge,
+                  "the request line and headers exceed " +
+                      std::to_string(shared_.options.max_header_bytes) + " bytes");
+  if (ec == http::error::body_limit)
+    return Reject(HttpFailure::kBodyTooLarge,
+                  "the request body exceeds " + std::to_string(shared_.options.max_body_bytes) +
+                      " bytes");
+  // Any other parser error: the bytes are not HTTP/1.1 we can frame.
+  const bool parse_error = ec && ec != http::error::end_of_stream &&
+                           ec.category() == http::make_error_code(http::error::bad_method).category();
+  if (parse_error) return Reject(HttpFailure::kMalformedRequest, "the request is not valid HTTP/1.1");
+  if (ec) {
+    // End of stream, timeout (the stream closed the socket), reset: the
+    // client is gone or too slow; responses already queued still go out.
+    stop_reading_ = true;
+    if (ec == beast::error::timeout || queue_.empty()) CloseNow();
+    return;
+  }
+  Request request = parser_->release();
+  const unsigned version = request.version();
+  const bool wants_keep_alive = request.keep_alive();
+  Response response = Handle(std::move(request));
+  // Read after the handler: a drain that began while it ran closes too.
+  const bool keep_alive = wants_keep_alive && !draining_ && !shared_.draining.load();
+  response.version(version == 10 ? 10 : 11);
+  response.keep_alive(keep_alive);
+  response.prepare_payload();
+  if (!keep_alive) stop_reading_ = true;
+  Enqueue(std::move(response));
+  if (queue_.size() < shared_.options.pipeline_limit) ReadNext();
+}
+
+Response Session::Handle(Request&& request) {
+  shared_.requests_handled.fetch_add(1, std::memory_order_relaxed);
+  try {
+    return shared_.handler(std::move(request));
+  } catch (...) {
+    // A bug in a handler costs one request, never the process.
+    const std::string id = NewRequestId();
+    return ProblemResponse(tenancy::Error(tenancy::Errc::kInternal, "handler failed"),
+                           ProblemInfo{.request_id = id});
+  }
+}
+
+void Session::Reject(HttpFailure failure, std::string_view detail) {
+  stop_reading_ = true;
+  const std::string id = NewRequestId();
+  Response response = ProblemResponse(failure, detail, ProblemInfo{.request_id = id});
+  response.set("X-Request-Id", id);
+  response.keep_alive(false);
+  response.prepare_payload();
+  Enqueue(std::move(response));
+}
+
+void Session::Enqueue(Response&& response) {
+  queue_.push_back(std::move(response));
+  const std::uint64_t depth = queue_.size();
+  std::uint64_t seen = shared_.max_queued.load(std::memory_order_relaxed);
+  while (depth > seen && !shared_.max_queued.compare_exchange_weak(seen, depth)) {
+  }
+  if (queue_.size() == 1) WriteFront();
+}
+
+void Session::WriteFront() {
+  stream_.expires_after(shared_.options.write_timeout);
+  http::async_write(stream_, queue_.front(),
+                    beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+}
+
+void Session::OnWrite(beast::error_code ec, std::size_t) {
+  if (closed_) return;
+  if (ec) return CloseNow();
+  const bool last = !queue_.front().keep_alive();
+  const bool was_full = queue_.size() >= shared_.options.pipeline_limit;
+  queue_.pop_front();
+  if (last) return CloseGracefully();
+  if (!queue_.empty()) WriteFront();
+  if (was_full) ReadNext();  // reading paused on a full queue resumes
+  if (queue_.empty() && stop_reading_ && !reading_) CloseGracefully();
+}
+
+void Session::CloseGracefully() {
+  if (closed_ || lingering_) return;
+  lingering_ = true;
+  // Lingering reads the socket; one read at a time, so with a read still
+  // outstanding there is nothing to wait for.
+  if (reading_) return CloseNow();
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (ec || shared_.options.linger_timeout.count() == 0) return CloseNow();
+  // One deadline for the whole linger: later reads keep the expiry.
+  stream_.expires_after(shared_.options.linger_timeout);
+  Linger();
+}
+
+void Session::Linger() {
+  stream_.async_read_some(net::buffer(scratch_), [self = shared_from_this()](beast::error_code ec,
+                                                                             std::size_t n) {
+    if (self->closed_) return;
+    self->lingered_bytes_ += n;
+    if (ec || self->lingered_bytes_ > kMaxLingerBytes) return self->CloseNow();
+    self->Linger();
+  });
+}
+
+void Session::CloseNow() {
+  if (closed_) return;
+  closed_ = true;
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+  stream_.close();
+}
+
+}  // namespace tenancyd

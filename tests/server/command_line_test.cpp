@@ -1,0 +1,70 @@
+// tenancyd's flags.
+#include "server_fixture.hpp"
+
+#include "command_line.hpp"
+
+namespace tenancyd::testing {
+namespace {
+
+tenancy::Result<DaemonOptions> Parse(std::vector<const char*> args) {
+  return ParseCommandLine(std::span<const char* const>(args.data(), args.size()));
+}
+
+TEST_CASE("defaults and every flag", "[server][flags]") {
+  auto d = Parse({});
+  REQUIRE(d);
+  CHECK(d->server.host == "127.0.0.1");
+  CHECK(d->server.port == 8080);
+  CHECK(d->platform.data_dir == "./data");
+
+  auto o = Parse({"--listen", "0.0.0.0:0", "--data=/tmp/x", "--store", "sqlite:///tmp/y",
+                  "--threads", "4", "--read-timeout", "5s", "--idle-timeout=250ms",
+                  "--write-timeout", "1m", "--drain-timeout", "3s", "--max-header-bytes", "16k",
+                  "--max-body-bytes", "2m", "--pipeline-limit", "3", "--token-ttl", "10m",
+                  "--base-domain", "example.com", "--master-key-file", "/tmp/k"});
+  REQUIRE(o);
+  CHECK(o->server.host == "0.0.0.0");
+  CHECK(o->server.port == 0);
+  CHECK(o->platform.data_dir == "/tmp/x");
+  CHECK(o->platform.store_url == "sqlite:///tmp/y");
+  CHECK(o->server.threads == 4);
+  CHECK(o->server.read_timeout == std::chrono::seconds(5));
+  CHECK(o->server.idle_timeout == std::chrono::milliseconds(250));
+  CHECK(o->server.write_timeout == std::chrono::minutes(1));
+  CHECK(o->server.drain_timeout == std::chrono::seconds(3));
+  CHECK(o->server.max_header_bytes == 16 * 1024);
+  CHECK(o->server.max_body_bytes == 2 * 1024 * 1024);
+  CHECK(o->server.pipeline_limit == 3);
+  CHECK(o->app.token_ttl == std::chrono::minutes(10));
+  CHECK(o->platform.base_domain == "example.com");
+  CHECK(o->platform.master_key_file == "/tmp/k");
+
+  auto v6 = Parse({"--listen", "[::1]:9000"});
+  REQUIRE(v6);
+  CHECK(v6->server.host == "::1");
+  CHECK(Parse({"--help"})->help);
+}
+
+TEST_CASE("bad flags are usage errors naming the flag", "[server][flags]") {
+  const std::vector<std::vector<const char*>> bad = {
+      {"--colour", "red"},          {"--listen"},
+      {"--listen", "8080"},         {"--listen", "host:99999"},
+      {"--listen", "host:-1"},      {"--threads", "0"},
+      {"--threads", "many"},        {"--read-timeout", "5"},
+      {"--read-timeout", "5h"},     {"--idle-timeout", "0s"},
+      {"--max-header-bytes", "10"}, {"--max-body-bytes", "1x"},
+      {"--pipeline-limit", "0"},    {"stray"},
+      {"--data", ""},               {"--read-timeout", "99999999999999999999s"},
+  };
+  for (const auto& args : bad) {
+    INFO(args.front() << " " << (args.size() > 1 ? args[1] : ""));
+    auto r = Parse(args);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == tenancy::Errc::kInvalidArgument);
+  }
+  auto unknown = Parse({"--colour", "red"});
+  CHECK(unknown.error().message.find("--colour") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace tenancyd::testing
