@@ -70,12 +70,12 @@ inline Schema FleetSchema() {
   return s;
 }
 
-// The engine the suite runs on: the same sources are compiled once per
-// engine (TENANCY_TEST_ENGINE), so every test runs unchanged on each.
-#ifndef TENANCY_TEST_ENGINE
-#define TENANCY_TEST_ENGINE "sqlite"
-#endif
-inline bool OnPostgres() { return std::string_view(TENANCY_TEST_ENGINE) == "postgres"; }
+// The engine the suite runs on. Each test executable links one definition
+// (support/engine_sqlite.cpp or support/engine_postgres.cpp, picked by
+// tenancy_add_test's ENGINE), so the suite's sources compile once and run
+// unchanged on each engine.
+extern const std::string_view kTestEngine;
+inline bool OnPostgres() { return kTestEngine == "postgres"; }
 
 // A store and directory under a fresh temp directory. Reopen() simulates a
 // process restart.
