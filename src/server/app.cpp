@@ -2,6 +2,11 @@
 
 #include "services/auth/auth_service.hpp"
 #include "services/control_plane/control_plane.hpp"
+#include "services/billing/billing.hpp"
+#include "services/booking/booking.hpp"
+#include "services/fleet/fleet.hpp"
+#include "services/flags/ofrep.hpp"
+#include "services/tenant_admin/tenant_admin.hpp"
 #include "services/health/health.hpp"
 #include "services/tenant_admin/tenant_self.hpp"
 
@@ -39,12 +44,28 @@ tenancy::Result<std::unique_ptr<App>> App::Open(PlatformOptions platform, AppOpt
                                            app->options_.token_ttl});
   AddControlPlaneRoutes(app->router_, ControlPlane{p.directory(), p.auth(), p.keyring()});
   AddTenantSelfRoutes(app->router_);
+  app->data_plane_ =
+      std::make_unique<DataPlane>(p.store(), p.quotas(), p.config(), p.metering(),
+                                  p.governance_clock());
+  AddFleetRoutes(app->router_, *app->data_plane_);
+  AddBookingRoutes(app->router_, *app->data_plane_);
+  AddBillingRoutes(app->router_, Billing{*app->data_plane_, p.directory()});
+  AddTenantAdminRoutes(app->router_, TenantAdmin{*app->data_plane_, p.auth(), p.roles(), p.flags(),
+                                                 p.flag_files(), *p.options().clock});
+  AddOfrepRoutes(app->router_, p.flags());
 
   app->parts_.router = &app->router_;
   app->parts_.auth = &p.auth();
   app->parts_.resolver = &p.resolver();
   app->parts_.catalog = &p.roles();
   app->parts_.auth_settings = app->options_.auth;
+  app->governance_ = std::make_unique<Governance>(
+      GovernanceParts{.quotas = &p.quotas(),
+                      .quarantine = &p.quarantine(),
+                      .metering = &p.metering(),
+                      .quarantine_read_only = p.options().quarantine.read_only});
+  app->parts_.admission.push_back(app->governance_.get());
+  app->parts_.accounting.push_back(app->governance_.get());
   app->Rebuild();
   return app;
 }
@@ -68,6 +89,10 @@ RequestHandler App::handler() const {
 ServerHooks App::hooks() {
   ServerHooks h;
   h.on_drain.push_back([this] { ready_.store(false, std::memory_order_release); });
+  // Every request has been answered and accounted: write meters and quota
+  // usage before the process exits (a failure is retried by the
+  // destructors' own flush).
+  h.on_shutdown.push_back([this] { (void)platform_->FlushGovernance(); });
   return h;
 }
 

@@ -17,6 +17,8 @@
 #include <string>
 
 #include "bootstrap.hpp"
+#include "middleware/governance.hpp"
+#include "services/data_plane.hpp"
 #include "pipeline.hpp"
 #include "platform.hpp"
 #include "router.hpp"
@@ -43,6 +45,8 @@ class App {
   ServerHooks hooks();
 
   Platform& platform() noexcept { return *platform_; }
+  // Rate limits, read-only quarantine, metering and per-tenant counters.
+  Governance& governance() noexcept { return *governance_; }
   const BootstrapResult& bootstrap() const noexcept { return bootstrap_; }
   const AppOptions& options() const noexcept { return options_; }
   // Set-up only: extra routes, and the admission and accounting seams.
@@ -56,6 +60,8 @@ class App {
 
   AppOptions options_;
   std::unique_ptr<Platform> platform_;
+  std::unique_ptr<Governance> governance_;
+  std::unique_ptr<DataPlane> data_plane_;
   BootstrapResult bootstrap_;
   std::atomic<bool> ready_{true};
   Router router_;

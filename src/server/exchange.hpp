@@ -87,6 +87,30 @@ struct Exchange {
   // -- admission --
   std::chrono::seconds retry_after{0};  // set with a 429/503 refusal
 
+  // -- errors --
+  // A problem code more precise than the error's Errc row (e.g.
+  // "rate_limited", "illegal_transition"); empty: the row's. A static
+  // string: the view must outlive the response.
+  std::string_view problem_code{};
+  // A status other than the Errc row's, for the few problems HTTP names
+  // more precisely (422); 0: the row's.
+  unsigned problem_status = 0;
+
+  // Records `code` for the problem document and returns the error, for
+  // `return x.Refuse("illegal_transition", Errc::kFailedPrecondition, "...")`.
+  tenancy::Error Refuse(std::string_view code, tenancy::Errc errc, std::string message) {
+    problem_code = code;
+    return tenancy::Error(errc, std::move(message));
+  }
+  // A well-formed request whose content cannot be processed: 422 with
+  // `code` (e.g. a configuration value a validator refused, the field named
+  // in `message`, or an Idempotency-Key reused with another request).
+  tenancy::Error Unprocessable(std::string_view code, std::string message) {
+    problem_code = code;
+    problem_status = 422;
+    return tenancy::Error(tenancy::Errc::kInvalidArgument, std::move(message));
+  }
+
   std::string_view Param(std::string_view name) const noexcept { return params.Get(name); }
   std::string TraceIdHex() const;
 };

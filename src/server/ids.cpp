@@ -36,6 +36,14 @@ std::array<unsigned char, N> RandomNonZero() {
 }  // namespace
 
 std::string NewRequestId() { return "r" + Hex(RandomNonZero<12>()); }
+std::string NewEntityId(std::string_view prefix, std::int64_t unix_millis) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(prefix);
+  const auto ms = static_cast<std::uint64_t>(unix_millis < 0 ? 0 : unix_millis);
+  for (int shift = 44; shift >= 0; shift -= 4) out += kDigits[(ms >> shift) & 0xF];
+  out += Hex(RandomNonZero<6>());
+  return out;
+}
 std::array<unsigned char, 16> NewTraceId() { return RandomNonZero<16>(); }
 std::array<unsigned char, 8> NewSpanId() { return RandomNonZero<8>(); }
 

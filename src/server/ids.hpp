@@ -6,12 +6,18 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace tenancyd {
 
 // "r" followed by 24 lowercase hex digits.
 std::string NewRequestId();
+// A data-plane id: `prefix`, 12 hex digits of `unix_millis` (so ids sort
+// by creation time, which keyset paging by primary key then follows), and
+// 12 random hex digits, e.g. "vh_018f3a2b4c5d9e8f7a6b5c4d".
+std::string NewEntityId(std::string_view prefix, std::int64_t unix_millis);
 // 16 random bytes, never all zero (W3C trace-context trace-id).
 std::array<unsigned char, 16> NewTraceId();
 // 8 random bytes, never all zero (W3C trace-context parent-id).

@@ -2,6 +2,7 @@
 
 #include <boost/beast/core/string.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 
@@ -127,6 +128,84 @@ tenancy::Result<JsonBody> JsonBody::RequiredObject(
     if (std::find(allowed.begin(), allowed.end(), std::string_view(key)) == allowed.end())
       return Fail(Errc::kInvalidArgument, "unknown field '" + prefix + Echo(key) + "'");
   return JsonBody(v->as_object(), prefix);
+}
+
+tenancy::Result<std::optional<double>> JsonBody::OptionalNumber(std::string_view field,
+                                                               double min, double max) const {
+  const json::value* v = object_.if_contains(field);
+  if (!v) return std::optional<double>{};
+  double d;
+  if (v->is_double()) {
+    d = v->as_double();
+  } else if (v->is_int64()) {
+    d = static_cast<double>(v->as_int64());
+  } else if (v->is_uint64()) {
+    d = static_cast<double>(v->as_uint64());
+  } else {
+    return Fail(Errc::kInvalidArgument, "field '" + Name(field) + "' must be a number");
+  }
+  if (!(d >= min && d <= max))  // NaN fails too
+    return Fail(Errc::kInvalidArgument, "field '" + Name(field) + "' must be between " +
+                                            json::serialize(json::value(min)) + " and " +
+                                            json::serialize(json::value(max)));
+  return std::optional<double>(d);
+}
+
+tenancy::Result<double> JsonBody::RequiredNumber(std::string_view field, double min,
+                                                 double max) const {
+  auto v = OptionalNumber(field, min, max);
+  if (!v) return v.error();
+  if (!*v) return Fail(Errc::kInvalidArgument, "field '" + Name(field) + "' is required");
+  return **v;
+}
+
+tenancy::Result<std::optional<std::int64_t>> JsonBody::OptionalInt(std::string_view field,
+                                                                   std::int64_t min,
+                                                                   std::int64_t max) const {
+  const json::value* v = object_.if_contains(field);
+  if (!v) return std::optional<std::int64_t>{};
+  std::int64_t i;
+  if (v->is_int64()) {
+    i = v->as_int64();
+  } else if (v->is_uint64() && v->as_uint64() <= static_cast<std::uint64_t>(max)) {
+    i = static_cast<std::int64_t>(v->as_uint64());
+  } else if (v->is_uint64()) {  // above INT64_MAX or above max
+    return Fail(Errc::kInvalidArgument, "field '" + Name(field) + "' must be between " +
+                                            std::to_string(min) + " and " + std::to_string(max));
+  } else {
+    return Fail(Errc::kInvalidArgument, "field '" + Name(field) + "' must be an integer");
+  }
+  if (i < min || i > max)
+    return Fail(Errc::kInvalidArgument, "field '" + Name(field) + "' must be between " +
+                                            std::to_string(min) + " and " + std::to_string(max));
+  return std::optional<std::int64_t>(i);
+}
+
+tenancy::Result<std::optional<bool>> JsonBody::OptionalBool(std::string_view field) const {
+  const json::value* v = object_.if_contains(field);
+  if (!v) return std::optional<bool>{};
+  if (!v->is_bool()) return Fail(Errc::kInvalidArgument, "field '" + Name(field) + "' must be a boolean");
+  return std::optional<bool>(v->as_bool());
+}
+
+tenancy::Result<std::optional<JsonBody>> JsonBody::OptionalObject(
+    std::string_view field, std::initializer_list<std::string_view> allowed) const {
+  if (!object_.contains(field)) return std::optional<JsonBody>{};
+  auto o = RequiredObject(field, allowed);
+  if (!o) return o.error();
+  return std::optional<JsonBody>(std::move(*o));
+}
+
+tenancy::Result<json::value> ParseJsonDocument(const Request& request, std::size_t max_depth) {
+  if (request.body().empty()) return Fail(Errc::kInvalidArgument, "a JSON body is required");
+  if (!IsJsonType(request[http::field::content_type]))
+    return Fail(Errc::kInvalidArgument, "the body must be sent as Content-Type: application/json");
+  boost::system::error_code ec;
+  json::parse_options opts;
+  opts.max_depth = max_depth;
+  json::value v = json::parse(request.body(), ec, {}, opts);
+  if (ec) return Fail(Errc::kInvalidArgument, "the body is not valid JSON");
+  return v;
 }
 
 tenancy::Result<QueryParams> ParseForm(std::string_view text,

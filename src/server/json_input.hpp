@@ -45,6 +45,27 @@ class JsonBody {
   // → its value.
   tenancy::Result<std::optional<std::optional<std::string>>> NullableString(
       std::string_view field, std::size_t max_bytes) const;
+  // Absent → nullopt. A JSON number within [min, max] (integers accepted);
+  // anything else is refused (null included).
+  tenancy::Result<std::optional<double>> OptionalNumber(std::string_view field, double min,
+                                                        double max) const;
+  tenancy::Result<double> RequiredNumber(std::string_view field, double min, double max) const;
+  // Absent → nullopt. A JSON integer within [min, max] (2.0 is not one).
+  tenancy::Result<std::optional<std::int64_t>> OptionalInt(std::string_view field,
+                                                           std::int64_t min,
+                                                           std::int64_t max) const;
+  tenancy::Result<std::optional<bool>> OptionalBool(std::string_view field) const;
+  // The raw value, or null when absent (for domain parsers that name their
+  // own fields).
+  const boost::json::value* Raw(std::string_view field) const noexcept {
+    return object_.if_contains(field);
+  }
+  const boost::json::object& object() const noexcept { return object_; }
+  // The full name of a field for error messages ("pickup.lon").
+  std::string FieldName(std::string_view field) const { return Name(field); }
+  // An optional nested object (absent → nullopt).
+  tenancy::Result<std::optional<JsonBody>> OptionalObject(
+      std::string_view field, std::initializer_list<std::string_view> allowed) const;
   // A nested object, read with the same rules (errors name "outer.inner").
   tenancy::Result<JsonBody> RequiredObject(std::string_view field,
                                            std::initializer_list<std::string_view> allowed) const;
@@ -57,6 +78,12 @@ class JsonBody {
   boost::json::object object_;
   std::string prefix_;  // "admin." inside a nested object
 };
+
+// The request's body as any JSON value (documents whose shape a domain
+// parser checks: GeoJSON, flagd), nested at most `max_depth`. kInvalidArgument
+// for an empty body, a non-JSON content type or malformed JSON.
+tenancy::Result<boost::json::value> ParseJsonDocument(const Request& request,
+                                                      std::size_t max_depth = 32);
 
 using QueryParams = std::vector<std::pair<std::string, std::string>>;
 

@@ -62,6 +62,8 @@ Response Pipeline::Handle(Request&& request) const {
       ProblemInfo info = info_base;
       info.retry_after = x.retry_after;
       info.credential_presented = x.credential_presented;
+      info.code = x.problem_code;
+      info.status = x.problem_status;
       res = ProblemResponse(out.error(), info);
     }
   }

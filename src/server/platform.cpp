@@ -4,7 +4,9 @@
 
 #include <filesystem>
 
+#include "config_schema.hpp"
 #include "data_schema.hpp"
+#include "plans.hpp"
 
 namespace tenancyd {
 namespace fs = std::filesystem;
@@ -89,7 +91,65 @@ tenancy::Result<std::unique_ptr<Platform>> Platform::Open(PlatformOptions option
   tenancy::ResolverOptions ropt;
   ropt.base_domain = o.base_domain;
   p->resolver_ = std::make_unique<tenancy::TenantResolver>(*p->directory_, ropt);
+
+  if (auto g = p->OpenGovernance(); !g) return g.error();
   return p;
+}
+
+tenancy::Result<void> Platform::OpenGovernance() {
+  const PlatformOptions& o = options_;
+  if (o.governance_clock) {
+    governance_clock_ = o.governance_clock;
+  } else {
+    ticking_clock_ = std::make_unique<tenancy::TickingClock>();
+    governance_clock_ = ticking_clock_.get();
+  }
+
+  tenancy::QuotaOptions qopt;
+  qopt.path = o.data_dir + "/quotas.db";
+  qopt.clock = governance_clock_;
+  qopt.flush_interval = o.governance_flush_interval;
+  auto quotas = tenancy::Quotas::Open(std::move(qopt), *directory_);
+  if (!quotas) return quotas.error();
+  quotas_ = std::move(*quotas);
+  if (auto plans = EnsureDefaultPlans(*quotas_); !plans) return plans;
+
+  tenancy::QuarantineOptions qq = o.quarantine;
+  qq.quotas = quotas_.get();
+  qq.clock = governance_clock_;
+  auto quarantine = tenancy::QuarantinePolicy::Open(std::move(qq), *directory_);
+  if (!quarantine) return quarantine.error();
+  quarantine_ = std::move(*quarantine);
+
+  tenancy::MeteringOptions mopt;
+  mopt.path = o.data_dir + "/usage.db";
+  mopt.clock = governance_clock_;
+  mopt.flush_interval = o.governance_flush_interval;
+  auto metering = tenancy::Metering::Open(std::move(mopt));
+  if (!metering) return metering.error();
+  metering_ = std::move(*metering);
+
+  tenancy::ConfigOptions copt;
+  copt.path = o.data_dir + "/config.db";
+  copt.clock = o.clock;
+  auto config = tenancy::Config::Open(std::move(copt), ServerConfigSchema());
+  if (!config) return config.error();
+  config_ = std::move(*config);
+
+  flag_files_ = std::make_unique<FlagFiles>(o.data_dir + "/flags");
+  tenancy::FlagSetOptions fopt;
+  fopt.clock = o.clock;
+  // A document that stopped loading (a newer server wrote it) leaves that
+  // tenant on the platform's flags; it is not a reason to refuse to start.
+  (void)flag_files_->LoadInto(flags_, fopt);
+  return {};
+}
+
+tenancy::Result<void> Platform::FlushGovernance() {
+  auto meters = metering_->Flush();
+  auto quotas = quotas_->Flush();
+  if (!meters) return meters;
+  return quotas;
 }
 
 }  // namespace tenancyd

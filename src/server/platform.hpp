@@ -7,6 +7,14 @@
 //   store URL          → Store (default sqlite://<data>), sealing encrypted
 //                        columns through the Keyring
 //   TenantResolver over the Directory
+//   <data>/quotas.db   → Quotas (the tiers' default plans written once)
+//   (memory)           → QuarantinePolicy over the Quotas (read-only
+//                        quarantine by default)
+//   <data>/usage.db    → Metering
+//   <data>/config.db   → Config (the fleet settings of data_schema.hpp)
+//   <data>/flags/      → FlagStore (flagd documents per tenant, FlagFiles)
+// Quotas, quarantine and metering read one shared clock: a TickingClock the
+// platform owns (one atomic load per read), unless a test injects one.
 //
 // This is the only place the server names storage; the rest speaks to the
 // library's interfaces.
@@ -14,14 +22,21 @@
 // Thread safety: every object here is safe to share between threads.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
+#include "flag_files.hpp"
 #include "tenancy/auth.hpp"
 #include "tenancy/authz.hpp"
 #include "tenancy/clock.hpp"
+#include "tenancy/config.hpp"
 #include "tenancy/directory.hpp"
+#include "tenancy/flags.hpp"
 #include "tenancy/keys.hpp"
+#include "tenancy/metering.hpp"
+#include "tenancy/quarantine.hpp"
+#include "tenancy/quota.hpp"
 #include "tenancy/resolve.hpp"
 #include "tenancy/store.hpp"
 
@@ -43,6 +58,18 @@ struct PlatformOptions {
   std::string issuer = "tenancyd";
   // The time source. Never null; must outlive the platform.
   tenancy::Clock* clock = &tenancy::SystemClock();
+  // The hot-path clock of quotas, quarantine and metering. Null (default):
+  // a TickingClock owned by the platform. Tests inject a ManualClock.
+  tenancy::Clock* governance_clock = nullptr;
+  // Write-behind interval of quota usage and meters; zero: only on
+  // shutdown and before queries.
+  std::chrono::milliseconds governance_flush_interval{1000};
+  // The quarantine policy; `quotas` and `clock` are ignored (the
+  // platform's are used). tenancyd's defaults differ from the library's:
+  // quarantined tenants may only read, and the policy evaluates every 5 s
+  // (zero: only when Evaluate is called).
+  tenancy::QuarantineOptions quarantine{.read_only = true,
+                                        .evaluate_every = std::chrono::seconds{5}};
 };
 
 class Platform {
@@ -61,9 +88,22 @@ class Platform {
   tenancy::Authenticator& auth() noexcept { return *auth_; }
   const tenancy::RoleCatalog& roles() const noexcept { return *roles_; }
   const tenancy::TenantResolver& resolver() const noexcept { return *resolver_; }
+  tenancy::Clock& governance_clock() noexcept { return *governance_clock_; }
+  tenancy::Quotas& quotas() noexcept { return *quotas_; }
+  tenancy::QuarantinePolicy& quarantine() noexcept { return *quarantine_; }
+  tenancy::Metering& metering() noexcept { return *metering_; }
+  tenancy::Config& config() noexcept { return *config_; }
+  tenancy::FlagStore& flags() noexcept { return flags_; }
+  // The flag documents behind flags(), one file per tenant.
+  FlagFiles& flag_files() noexcept { return *flag_files_; }
+
+  // Writes meters and quota usage out (graceful shutdown). The first
+  // failure is returned; both are attempted.
+  tenancy::Result<void> FlushGovernance();
 
  private:
   Platform() = default;
+  tenancy::Result<void> OpenGovernance();
   PlatformOptions options_;
   std::unique_ptr<tenancy::KeyProvider> keys_;
   std::unique_ptr<tenancy::Keyring> keyring_;
@@ -73,6 +113,15 @@ class Platform {
   std::unique_ptr<tenancy::Authenticator> auth_;
   std::unique_ptr<tenancy::RoleCatalog> roles_;
   std::unique_ptr<tenancy::TenantResolver> resolver_;
+  // Declared before its users, so it stops after them.
+  std::unique_ptr<tenancy::TickingClock> ticking_clock_;
+  tenancy::Clock* governance_clock_ = nullptr;
+  std::unique_ptr<tenancy::Quotas> quotas_;
+  std::unique_ptr<tenancy::QuarantinePolicy> quarantine_;
+  std::unique_ptr<tenancy::Metering> metering_;
+  std::unique_ptr<tenancy::Config> config_;
+  tenancy::FlagStore flags_;
+  std::unique_ptr<FlagFiles> flag_files_;
 };
 
 }  // namespace tenancyd

@@ -37,23 +37,24 @@ std::size_t Utf8Length(std::string_view s, std::size_t i) noexcept {
 }
 
 Response Render(const ErrorStatus& row, std::string_view detail, const ProblemInfo& info) {
+  const std::string_view code = info.code.empty() ? row.code : info.code;
+  const http::status status = info.status ? static_cast<http::status>(info.status) : row.status;
   json::object body;
-  body["type"] = "urn:tenancy:problem:" + std::string(row.code);
-  body["title"] = row.title;
-  body["status"] = static_cast<unsigned>(row.status);
+  body["type"] = "urn:tenancy:problem:" + std::string(code);
+  body["title"] = info.status == 422 ? std::string_view("Unprocessable Content") : row.title;
+  body["status"] = static_cast<unsigned>(status);
   body["detail"] = SafeText(row.hide_detail ? row.generic_detail : detail, kMaxDetailBytes);
   body["instance"] = SafeText(info.instance, kMaxInstanceBytes);
-  body["code"] = row.code;
+  body["code"] = code;
   body["request_id"] = info.request_id;
-  Response res = JsonResponse(row.status, body);
+  Response res = JsonResponse(status, body);
   res.set(http::field::content_type, kProblemType);
-  if (row.status == http::status::unauthorized) {
+  if (status == http::status::unauthorized) {
     res.set(http::field::www_authenticate, info.credential_presented
                                                ? R"(Bearer realm="tenancyd", error="invalid_token")"
                                                : R"(Bearer realm="tenancyd")");
   }
-  if (row.status == http::status::too_many_requests ||
-      row.status == http::status::service_unavailable) {
+  if (status == http::status::too_many_requests || status == http::status::service_unavailable) {
     const auto secs = info.retry_after.count() > 0 ? info.retry_after.count() : 1;
     res.set(http::field::retry_after, std::to_string(secs));
   }

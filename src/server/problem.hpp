@@ -32,6 +32,10 @@ struct ProblemInfo {
   // 401: whether a credential was presented (then RFC 6750's
   // `error="invalid_token"` is added to the challenge).
   bool credential_presented = false;
+  // Replaces the table's code (and the type URN built from it) when set.
+  std::string_view code{};
+  // Replaces the table's status when non-zero (only 422 is used).
+  unsigned status = 0;
 };
 
 Response ProblemResponse(const tenancy::Error& error, const ProblemInfo& info);

@@ -47,6 +47,9 @@ struct Route {
   // At the root path (not under /t/{tenant}), only a tenant named by the
   // Host header counts (e.g. /.well-known/jwks.json).
   bool root_requires_host = false;
+  // A POST that changes nothing (a fare quote, a flag evaluation): served
+  // to a tenant in read-only quarantine like a GET.
+  bool reads_only = false;
 };
 
 struct RouteMatch {

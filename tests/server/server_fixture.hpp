@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -74,8 +75,9 @@ struct Onboarded {
 
 class AppWorld {
  public:
-  explicit AppWorld(AppOptions options = {}, std::string base_domain = {})
-      : options_(std::move(options)), base_domain_(std::move(base_domain)) {
+  explicit AppWorld(AppOptions options = {}, std::string base_domain = {},
+                    std::function<void(PlatformOptions&)> tune = {})
+      : options_(std::move(options)), base_domain_(std::move(base_domain)), tune_(std::move(tune)) {
     Reopen();
   }
 
@@ -85,6 +87,12 @@ class AppWorld {
     p.data_dir = data_dir().string();
     p.clock = &clock_;
     p.base_domain = base_domain_;
+    // Governance on the same manual clock, flushing and evaluating only
+    // when a test says so: deterministic.
+    p.governance_clock = &clock_;
+    p.governance_flush_interval = std::chrono::milliseconds{0};
+    p.quarantine.evaluate_every = std::chrono::milliseconds{0};
+    if (tune_) tune_(p);
     auto app = App::Open(p, options_);
     REQUIRE(app);
     app_ = std::move(*app);
@@ -127,6 +135,7 @@ class AppWorld {
   tenancy::ManualClock clock_;
   AppOptions options_;
   std::string base_domain_;
+  std::function<void(PlatformOptions&)> tune_;
   std::unique_ptr<App> app_;
 };
 

@@ -14,6 +14,7 @@ void Account(std::span<Accounting* const> sinks, const Exchange& x, unsigned sta
   if (x.resolution && x.resolution->tenant) r.tenant = &x.resolution->tenant->id;
   if (x.context) {
     r.principal = &x.context->principal();
+    r.context = &*x.context;
   } else if (x.who) {
     r.principal = &x.who->principal;
   }

@@ -30,6 +30,9 @@ struct AccountingRecord {
   const tenancy::TenantId* tenant = nullptr;
   // The caller's principal, when authenticated; null otherwise.
   const tenancy::Principal* principal = nullptr;
+  // The caller's context, when one was minted for the resolved tenant (the
+  // request got past authentication inside it); null otherwise.
+  const tenancy::TenantContext* context = nullptr;
   std::string_view request_id{};
   std::chrono::nanoseconds latency{0};
 };

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <optional>
 #include <span>
+#include <string_view>
 
 #include "exchange.hpp"
 #include "tenancy/context.hpp"
@@ -26,10 +27,13 @@ struct Route;
 struct AdmissionVerdict {
   std::optional<tenancy::Error> refusal{};  // empty: admitted
   std::chrono::seconds retry_after{0};      // with kResourceExhausted / kUnavailable
+  // The problem's code when more precise than the Errc's (a static string).
+  std::string_view problem_code{};
 
   static AdmissionVerdict Admit() { return {}; }
-  static AdmissionVerdict Refuse(tenancy::Error e, std::chrono::seconds retry_after = {}) {
-    return {std::move(e), retry_after};
+  static AdmissionVerdict Refuse(tenancy::Error e, std::chrono::seconds retry_after = {},
+                                 std::string_view problem_code = {}) {
+    return {std::move(e), retry_after, problem_code};
   }
 };
 
