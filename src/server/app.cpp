@@ -42,7 +42,8 @@ tenancy::Result<std::unique_ptr<App>> App::Open(PlatformOptions platform, AppOpt
   AddHealthRoutes(app->router_, app->ready_);
   AddAuthRoutes(app->router_, TokenService{p.auth(), app->options_.auth.audience,
                                            app->options_.token_ttl});
-  AddControlPlaneRoutes(app->router_, ControlPlane{p.directory(), p.auth(), p.keyring()});
+  AddControlPlaneRoutes(app->router_,
+                        ControlPlane{p.directory(), p.auth(), p.keyring(), &p.quarantine()});
   AddTenantSelfRoutes(app->router_);
   app->data_plane_ =
       std::make_unique<DataPlane>(p.store(), p.quotas(), p.config(), p.metering(),

@@ -147,11 +147,23 @@ TEST_CASE("only the tenant's own authenticated requests are billed to it", "[ser
         S::unauthorized);
   CHECK(w.Call(WithBearer(MakeRequest(http::verb::get, "/t/beta/v1/ping"), a.key)).result() ==
         S::not_found);
-  // A refusal inside the tenant (no permission for the route) is still use.
+  // A route that does not exist has no tenant caller: not billed.
   CHECK(w.Call(WithBearer(MakeRequest(http::verb::get, "/t/alpha/v1/tenants"), a.key)).result() ==
         S::not_found);
-  CHECK(Metered(w, a) - a0 == 3);
+  // A refusal inside the tenant (a key without the permission) is use.
+  auto driver = w.app().platform().auth().CreateApiKey(IdOf(a), "driver", {"driver"});
+  REQUIRE(driver);
+  CHECK(w.Call(WithBearer(MakeRequest(http::verb::get, "/t/alpha/v1/vehicles"), driver->key))
+            .result() == S::forbidden);
+  CHECK(Metered(w, a) - a0 == 4);
   CHECK(Metered(w, b) - b0 == 0);
+  // Nor do they count for beta's quarantine metrics.
+  REQUIRE(w.app().platform().quarantine().Evaluate());
+  auto mb = w.app().platform().quarantine().Metrics(IdOf(b));
+  CHECK((!mb || mb->requests == 0));
+  auto ma = w.app().platform().quarantine().Metrics(IdOf(a));
+  REQUIRE(ma);
+  CHECK(ma->requests == 4);  // three pings and the refused read
 }
 
 TEST_CASE("a quarantined tenant may read but not write: 403 tenant_read_only",
@@ -168,6 +180,11 @@ TEST_CASE("a quarantined tenant may read but not write: 403 tenant_read_only",
       MakeRequest(http::verb::post, "/v1/tenants/" + a.id + "/quarantine", R"({"reason":"noisy"})"),
       w.OperatorKey()));
   REQUIRE(q.result() == S::ok);
+  CHECK(Str(BodyJson(q), "state") == "quarantined");
+  // Through the policy: the tenant's rates are reduced too, and its
+  // history names the operator's reason.
+  CHECK(w.app().platform().quotas().RateFactor(IdOf(a)) < 1.0);
+  CHECK(w.app().platform().quarantine().IsQuarantined(IdOf(a)));
   RequireProblem(post(a, "/v1/test-write"), S::forbidden, "tenant_read_only");
   CHECK(post(a, "/v1/test-read").result() == S::ok);
   CHECK(Ping(w, a).result() == S::ok);
@@ -176,6 +193,9 @@ TEST_CASE("a quarantined tenant may read but not write: 403 tenant_read_only",
       MakeRequest(http::verb::post, "/v1/tenants/" + a.id + "/resume", R"({"reason":"calm"})"),
       w.OperatorKey()));
   REQUIRE(r.result() == S::ok);
+  CHECK(Str(BodyJson(r), "state") == "active");
+  CHECK(w.app().platform().quotas().RateFactor(IdOf(a)) == 1.0);
+  CHECK_FALSE(w.app().platform().quarantine().IsQuarantined(IdOf(a)));
   CHECK(post(a, "/v1/test-write").result() == S::ok);
 }
 

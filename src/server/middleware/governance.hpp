@@ -14,7 +14,8 @@
 //     tenant and were not throttled (what invoices bill: anonymous traffic
 //     and other tenants' credentials are nobody's bill);
 //   - tells the quarantine policy (elapsed, error = status ≥ 500,
-//     throttled = 429);
+//     throttled = 429), for the same in-tenant requests, throttled ones
+//     included: anonymous traffic cannot get a tenant quarantined;
 //   - keeps per-tenant counters: requests, server errors, throttled,
 //     latency sum and maximum (LoadOf).
 //

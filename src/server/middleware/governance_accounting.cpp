@@ -22,11 +22,15 @@ void Governance::Record(const AccountingRecord& r) noexcept {
     while (ns > seen &&
            !entry->latency_max_ns.compare_exchange_weak(seen, ns, std::memory_order_relaxed)) {
     }
+    // Only the tenant's own callers count (429s come after authentication,
+    // so they are here): anonymous traffic aimed at a tenant can neither
+    // quarantine it nor run up its bill.
+    if (!r.context) return;
     entry->probe.Observe(
         tenancy::Observation{.elapsed = r.latency, .error = server_error, .throttled = throttled});
-    // Billable: an authenticated caller of this tenant, served or refused
-    // for a reason other than its rate (a throttled request costs nothing).
-    if (r.context && !throttled && entry->meter) (void)entry->meter.Add(1);
+    // Billable: served, or refused for a reason other than its rate (a
+    // throttled request costs nothing).
+    if (!throttled && entry->meter) (void)entry->meter.Add(1);
   } catch (...) {
     // Accounting must never fail a request that was already answered.
   }

@@ -28,6 +28,7 @@
 #include "tenancy/auth.hpp"
 #include "tenancy/directory.hpp"
 #include "tenancy/keys.hpp"
+#include "tenancy/quarantine.hpp"
 
 namespace tenancyd {
 
@@ -35,6 +36,10 @@ struct ControlPlane {
   tenancy::Directory& directory;
   tenancy::Authenticator& auth;
   tenancy::Keyring& keyring;
+  // When set, quarantine and its release go through the policy, so the
+  // tenant's rates are reduced (and restored) with the state change; the
+  // policy records the move in the directory itself.
+  tenancy::QuarantinePolicy* quarantine = nullptr;
 };
 
 // Registers the routes above. REQUIRES: `cp`'s objects outlive the router.

@@ -74,9 +74,20 @@ tenancy::Result<Response> ChangeTenantState(const ControlPlane& cp, Exchange& x,
   if (!reason) return reason.error();
   auto t = LiveTarget(cp, x);
   if (!t) return t.error();
-  auto changed = cp.directory.ChangeState((*t)->id, to, *reason);
-  if (!changed) return changed.error();
-  return JsonResponse(http::status::ok, TenantJson(*changed));
+  const tenancy::TenantId id = (*t)->id;
+  if (cp.quarantine && to == tenancy::TenantState::kQuarantined) {
+    if (auto q = cp.quarantine->Quarantine(id, *reason); !q) return q.error();
+  } else if (cp.quarantine && to == tenancy::TenantState::kActive &&
+             (*t)->state == tenancy::TenantState::kQuarantined) {
+    if (auto r = cp.quarantine->Release(id, *reason); !r) return r.error();
+  } else {
+    auto changed = cp.directory.ChangeState(id, to, *reason);
+    if (!changed) return changed.error();
+    return JsonResponse(http::status::ok, TenantJson(*changed));
+  }
+  auto now = cp.directory.Get(id);
+  if (!now) return now.error();
+  return JsonResponse(http::status::ok, TenantJson(**now));
 }
 
 tenancy::Result<Response> OffboardTenant(const ControlPlane& cp, Exchange& x) {
