@@ -244,6 +244,20 @@ inline constexpr const char* kRawPage =
     "SELECT id, plate, seats, note FROM vehicles WHERE tenant_id = ? AND id > ? ORDER BY id "
     "LIMIT 51";
 
+// Provisions `slug` in `model` through `directory`; fatal on failure.
+inline Tenant ProvisionIn(Directory& directory, const std::string& slug, IsolationModel model) {
+  ProvisionRequest req;
+  req.slug = slug;
+  req.model = model;
+  return Must(directory.Provision(req), "provision " + slug).tenant;
+}
+
+// The context the benchmarks act in: a service principal of `t`.
+inline TenantContext BenchContext(const Directory& directory, const Tenant& t) {
+  return Must(directory.MintContext(t.id, Principal{"bench", PrincipalKind::kService}, {}, "bench"),
+              "mint context");
+}
+
 // A store and a directory under a fresh scratch subdirectory. The directory
 // is declared last so it is destroyed first (it borrows the store).
 struct World {
@@ -260,17 +274,9 @@ struct World {
   }
 
   Tenant Provision(const std::string& slug, IsolationModel model) {
-    ProvisionRequest req;
-    req.slug = slug;
-    req.model = model;
-    return Must(directory->Provision(req), "provision " + slug).tenant;
+    return ProvisionIn(*directory, slug, model);
   }
-
-  TenantContext Context(const Tenant& t) const {
-    return Must(directory->MintContext(t.id, Principal{"bench", PrincipalKind::kService}, {},
-                                       "bench"),
-                "mint context");
-  }
+  TenantContext Context(const Tenant& t) const { return BenchContext(*directory, t); }
 };
 
 // Seconds elapsed since `start`, for the setup reports.

@@ -240,17 +240,9 @@ struct PgWorld {
   }
 
   Tenant Provision(const std::string& slug, IsolationModel model) {
-    ProvisionRequest req;
-    req.slug = slug;
-    req.model = model;
-    return Must(directory->Provision(req), "provision " + slug).tenant;
+    return ProvisionIn(*directory, slug, model);
   }
-
-  TenantContext Context(const Tenant& t) const {
-    return Must(directory->MintContext(t.id, Principal{"bench", PrincipalKind::kService}, {},
-                                       "bench"),
-                "mint context");
-  }
+  TenantContext Context(const Tenant& t) const { return BenchContext(*directory, t); }
 };
 
 std::string SchemaOf(const TenantContext& ctx) {

@@ -258,7 +258,7 @@ void PointGet(benchmark::State& state, const Entity<Rider>& entity) {
   auto& w = World();
   Repository<Rider> repo(*w.store, entity);
   std::vector<std::string> keys;
-  for (int i = 0; i < kRiders; ++i) keys.push_back("r" + std::to_string((i * 7919) % kRiders));
+  for (int i = 0; i < kRiders; ++i) keys.push_back(Key("r", static_cast<std::uint64_t>((i * 7919) % kRiders)));
   std::size_t i = 0;
   for (auto _ : state) {
     auto r = repo.Get(*w.ctx, keys[i++ % keys.size()]);
