@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "support/catch_tenancy.hpp"
+#include "governance/quota_world.hpp"
 #include "support/temp_dir.hpp"
 #include "tenancy/quarantine.hpp"
 #include "tenancy/quota.hpp"
@@ -22,27 +23,12 @@ using namespace std::chrono;
 
 namespace {
 
-struct World {
-  testing::TempDir dir;
-  ManualClock clock{TimePoint{seconds{1'780'000'000}}};
-  std::unique_ptr<Store> store;
-  std::unique_ptr<Directory> directory;
+struct World : testing::DirectoryOnManualClock {
   std::unique_ptr<Quotas> quotas;
   std::unique_ptr<QuarantinePolicy> policy;
 
-  explicit World(QuarantineOptions o = Options()) {
-    auto s = Store::Open("sqlite://" + (dir.path() / "data").string(), Schema{});
-    REQUIRE(s);
-    store = std::move(*s);
-    DirectoryOptions d;
-    d.path = (dir.path() / "control.db").string();
-    d.clock = &clock;
-    directory = std::move(Directory::Open(d, *store).value());
-    QuotaOptions q;
-    q.path = (dir.path() / "quotas.db").string();
-    q.clock = &clock;
-    q.flush_interval = milliseconds(0);
-    quotas = std::move(Quotas::Open(q, *directory).value());
+  explicit World(QuarantineOptions o = Options()) : DirectoryOnManualClock(TimePoint{seconds{1'780'000'000}}) {
+    quotas = std::move(Quotas::Open(QuotaOptionsHere(), *directory).value());
     Plan plan;
     plan.limits.emplace("api.requests", Limit::Rate(100, seconds(1), 100));
     REQUIRE(quotas->SetPlan("standard", plan));
@@ -66,14 +52,6 @@ struct World {
     auto p = QuarantinePolicy::Open(o, *directory);
     REQUIRE(p);
     policy = std::move(*p);
-  }
-
-  Tenant Provision(const std::string& slug) {
-    ProvisionRequest r;
-    r.slug = slug;
-    auto t = directory->Provision(r);
-    REQUIRE(t);
-    return t->tenant;
   }
 
   TenantState State(const TenantId& id) { return directory->Get(id).value()->state; }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "support/catch_tenancy.hpp"
+#include "governance/quota_world.hpp"
 #include "support/temp_dir.hpp"
 #include "tenancy/quota.hpp"
 #include "tenancy/store.hpp"
@@ -16,44 +17,20 @@ using std::chrono::nanoseconds;
 
 namespace {
 
-TimePoint Utc(int y, unsigned mo, unsigned d, int h = 0, int mi = 0, int s = 0) {
-  return TimePoint{sys_days(year(y) / month(mo) / day(d)) + hours(h) + minutes(mi) + seconds(s)};
-}
+using testing::Utc;
 
 // A store, a directory and quotas on one manual clock, under a temp dir.
-struct World {
-  testing::TempDir dir;
-  ManualClock clock{Utc(2026, 3, 15, 12)};
-  std::unique_ptr<Store> store;
-  std::unique_ptr<Directory> directory;
+struct World : testing::DirectoryOnManualClock {
   std::unique_ptr<Quotas> quotas;
 
-  World() {
-    auto s = Store::Open("sqlite://" + (dir.path() / "data").string(), Schema{});
-    REQUIRE(s);
-    store = std::move(*s);
-    DirectoryOptions o;
-    o.path = (dir.path() / "control.db").string();
-    o.clock = &clock;
-    auto d = Directory::Open(o, *store);
-    REQUIRE(d);
-    directory = std::move(*d);
-    QuotaOptions q;
-    q.path = (dir.path() / "quotas.db").string();
-    q.clock = &clock;
-    q.flush_interval = milliseconds(0);
-    auto opened = Quotas::Open(q, *directory);
+  World() : DirectoryOnManualClock(Utc(2026, 3, 15, 12)) {
+    auto opened = Quotas::Open(QuotaOptionsHere(), *directory);
     REQUIRE(opened);
     quotas = std::move(*opened);
   }
 
   Tenant Provision(const std::string& slug, const std::string& tier = "standard") {
-    ProvisionRequest r;
-    r.slug = slug;
-    r.tier = tier;
-    auto t = directory->Provision(r);
-    REQUIRE(t);
-    return t->tenant;
+    return DirectoryOnManualClock::Provision(slug, tier);
   }
 
   TenantContext Context(const Tenant& t) {

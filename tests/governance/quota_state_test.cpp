@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "support/catch_tenancy.hpp"
+#include "governance/quota_world.hpp"
 #include "support/temp_dir.hpp"
 #include "tenancy/quota.hpp"
 #include "tenancy/store.hpp"
@@ -22,41 +23,19 @@ using namespace std::chrono;
 
 namespace {
 
-TimePoint Utc(int y, unsigned mo, unsigned d, int h = 0, int mi = 0, int s = 0) {
-  return TimePoint{sys_days(year(y) / month(mo) / day(d)) + hours(h) + minutes(mi) + seconds(s)};
-}
+using testing::Utc;
 
 // A store, a directory and quotas on one manual clock; Reopen() is a
 // process restart of the quotas (the directory stays).
-struct World {
-  testing::TempDir dir;
-  ManualClock clock{Utc(2026, 3, 15, 12)};
-  std::unique_ptr<Store> store;
-  std::unique_ptr<Directory> directory;
+struct World : testing::DirectoryOnManualClock {
   std::unique_ptr<Quotas> quotas;
   std::mutex events_mu;
   std::vector<QuotaEvent> events;
 
-  World() {
-    auto s = Store::Open("sqlite://" + (dir.path() / "data").string(), Schema{});
-    REQUIRE(s);
-    store = std::move(*s);
-    DirectoryOptions o;
-    o.path = (dir.path() / "control.db").string();
-    o.clock = &clock;
-    auto d = Directory::Open(o, *store);
-    REQUIRE(d);
-    directory = std::move(*d);
-    quotas = Open();
-  }
-
-  std::string QuotaFile() const { return (dir.path() / "quotas.db").string(); }
+  World() : DirectoryOnManualClock(Utc(2026, 3, 15, 12)) { quotas = Open(); }
 
   std::unique_ptr<Quotas> Open() {
-    QuotaOptions q;
-    q.path = QuotaFile();
-    q.clock = &clock;
-    q.flush_interval = milliseconds(0);
+    QuotaOptions q = QuotaOptionsHere();
     q.on_event = [this](const QuotaEvent& e) {
       std::lock_guard lock(events_mu);
       events.push_back(e);
@@ -70,14 +49,6 @@ struct World {
     if (close_first) REQUIRE(quotas->Close());
     quotas.reset();  // destruction flushes too
     quotas = Open();
-  }
-
-  Tenant Provision(const std::string& slug) {
-    ProvisionRequest r;
-    r.slug = slug;
-    auto t = directory->Provision(r);
-    REQUIRE(t);
-    return t->tenant;
   }
 
   std::vector<double> Thresholds() {
