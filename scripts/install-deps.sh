@@ -12,6 +12,8 @@ packages=(
 )
 if [[ "$what" == "test" ]]; then
   packages+=(catch2 libbenchmark-dev postgresql-15 python3 openssl)
+  # [portal packages]
+  # [contracts packages]
 fi
 
 missing=()

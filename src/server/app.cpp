@@ -9,6 +9,8 @@
 #include "services/tenant_admin/tenant_admin.hpp"
 #include "services/health/health.hpp"
 #include "services/tenant_admin/tenant_self.hpp"
+// [portal include]
+// [contracts include]
 
 namespace tenancyd {
 
@@ -54,6 +56,8 @@ tenancy::Result<std::unique_ptr<App>> App::Open(PlatformOptions platform, AppOpt
   AddTenantAdminRoutes(app->router_, TenantAdmin{*app->data_plane_, p.auth(), p.roles(), p.flags(),
                                                  p.flag_files(), *p.options().clock});
   AddOfrepRoutes(app->router_, p.flags());
+  // [portal routes]
+  // [contracts routes]
 
   app->parts_.router = &app->router_;
   app->parts_.auth = &p.auth();
