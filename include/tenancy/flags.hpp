@@ -146,18 +146,18 @@ class TENANCY_EXPORT FlagSet {
   // error saying why, when the flag is missing, disabled, broken, has no
   // default variant to fall back on, or holds another type (TYPE_MISMATCH).
   FlagDetails<bool> GetBool(std::string_view key, bool default_value,
-                            boost::json::object context = {}) const;
+                            const boost::json::object& context = {}) const;
   FlagDetails<std::string> GetString(std::string_view key, std::string default_value,
-                                     boost::json::object context = {}) const;
+                                     const boost::json::object& context = {}) const;
   FlagDetails<std::int64_t> GetInteger(std::string_view key, std::int64_t default_value,
-                                       boost::json::object context = {}) const;
+                                       const boost::json::object& context = {}) const;
   FlagDetails<double> GetFloat(std::string_view key, double default_value,
-                               boost::json::object context = {}) const;
+                               const boost::json::object& context = {}) const;
   FlagDetails<boost::json::object> GetObject(std::string_view key, boost::json::object default_value,
-                                             boost::json::object context = {}) const;
+                                             const boost::json::object& context = {}) const;
   // Untyped: any variant value.
   FlagDetails<boost::json::value> Evaluate(std::string_view key, boost::json::value default_value,
-                                           boost::json::object context = {}) const;
+                                           const boost::json::object& context = {}) const;
 
   bool Contains(std::string_view key) const noexcept;
   // Flag keys, sorted.
@@ -167,6 +167,7 @@ class TENANCY_EXPORT FlagSet {
   const boost::json::object& metadata() const noexcept;
 
  private:
+  friend class TenantFlags;  // evaluates with the tenant bound into the context
   explicit FlagSet(std::shared_ptr<const detail::flagd::FlagSetData> data) noexcept
       : data_(std::move(data)) {}
   std::shared_ptr<const detail::flagd::FlagSetData> data_;
@@ -200,17 +201,17 @@ class TENANCY_EXPORT TenantFlags {
   TenantFlags(FlagSet platform, FlagSet overrides, std::shared_ptr<const Tenant> tenant);
 
   FlagDetails<bool> GetBool(std::string_view key, bool default_value,
-                            boost::json::object context = {}) const;
+                            const boost::json::object& context = {}) const;
   FlagDetails<std::string> GetString(std::string_view key, std::string default_value,
-                                     boost::json::object context = {}) const;
+                                     const boost::json::object& context = {}) const;
   FlagDetails<std::int64_t> GetInteger(std::string_view key, std::int64_t default_value,
-                                       boost::json::object context = {}) const;
+                                       const boost::json::object& context = {}) const;
   FlagDetails<double> GetFloat(std::string_view key, double default_value,
-                               boost::json::object context = {}) const;
+                               const boost::json::object& context = {}) const;
   FlagDetails<boost::json::object> GetObject(std::string_view key, boost::json::object default_value,
-                                             boost::json::object context = {}) const;
+                                             const boost::json::object& context = {}) const;
   FlagDetails<boost::json::value> Evaluate(std::string_view key, boost::json::value default_value,
-                                           boost::json::object context = {}) const;
+                                           const boost::json::object& context = {}) const;
 
   // The set that answers for `key`: the tenant's when it defines the flag.
   const FlagSet& SourceOf(std::string_view key) const noexcept;

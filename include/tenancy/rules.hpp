@@ -41,12 +41,14 @@
 #pragma once
 
 #include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include <cstddef>
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -89,6 +91,14 @@ class Evaluator;
 struct Program;
 }  // namespace detail::jsonlogic
 
+// A top-level member added to the data of one evaluation without copying the
+// data: `Rule::Evaluate(data, bindings)` sees `key` as `*value`, shadowing a
+// member of that name in `data`. Both must outlive the evaluation.
+struct RuleBinding {
+  std::string_view key;
+  const boost::json::value* value = nullptr;
+};
+
 // What a custom operator sees of its call: its arguments and the data.
 // Valid only during the call; never store it.
 class TENANCY_EXPORT RuleCall {
@@ -112,9 +122,12 @@ class TENANCY_EXPORT RuleCall {
   Result<boost::json::value> Evaluate(std::size_t i, const boost::json::value& scope) const;
   // The data the operator runs on: the element inside map/filter/all/...,
   // {"current", "accumulator"} inside reduce, else the evaluated data.
-  const boost::json::value& data() const noexcept { return *data_; }
-  // The data `Rule::Evaluate` was called with.
-  const boost::json::value& root() const noexcept;
+  const boost::json::value& data() const;
+  // The data `Rule::Evaluate` was called with, bindings included (with
+  // bindings, the merged object is built on first use: prefer member()).
+  const boost::json::value& root() const;
+  // The root's top-level member `key`, bindings first; null when absent.
+  const boost::json::value* member(std::string_view key) const noexcept;
 
  private:
   friend class detail::jsonlogic::Evaluator;
@@ -186,6 +199,12 @@ class TENANCY_EXPORT Rule {
   // exceeds max_steps, max_array or max_string; a custom operator's error
   // as it returned it.
   Result<boost::json::value> Evaluate(const boost::json::value& data) const;
+  // The same over the object `data` with `bindings` as extra top-level
+  // members (they shadow data's), neither copied: how flags add $flagd and
+  // the tenant to a caller's context. Only a rule that reads the whole data
+  // ({"var": ""}, or a custom operator calling root()) pays for a merged copy.
+  Result<boost::json::value> Evaluate(const boost::json::object& data,
+                                      std::span<const RuleBinding> bindings) const;
   // The truthiness of the rule's value for `data`, without copying the value
   // out: the cheap form for guards. Errors as for Evaluate.
   Result<bool> Test(const boost::json::value& data) const;

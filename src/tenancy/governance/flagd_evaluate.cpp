@@ -1,5 +1,11 @@
 // Evaluating flags: OpenFeature's reasons and error codes, typed results.
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/string.hpp>
+
+#include <array>
+#include <cstddef>
+#include <optional>
+#include <span>
 
 #include <chrono>
 #include <cmath>
@@ -49,7 +55,20 @@ Resolution DefaultVariant(std::string_view key, const Flag& flag, FlagReason rea
   return r;
 }
 
-Resolution Resolve(const FlagSetData& set, std::string_view key, boost::json::object context) {
+// The tenant's attributes as flags see them ("tenant": {id, slug, tier}).
+boost::json::value TenantAttributes(const Tenant& tenant, boost::json::storage_ptr storage) {
+  boost::json::object attributes(std::move(storage));
+  attributes.reserve(3);
+  attributes.emplace("id", tenant.id.str());
+  attributes.emplace("slug", tenant.slug);
+  attributes.emplace("tier", tenant.tier);
+  return boost::json::value(std::move(attributes));
+}
+
+const boost::json::value kNoTargetingKey("");
+
+Resolution Resolve(const FlagSetData& set, std::string_view key, const boost::json::object& context,
+                   const Tenant* tenant) {
   const auto it = set.flags.find(key);
   if (it == set.flags.end()) return Failure(FlagError::kFlagNotFound, "flag " + Quote(key) + " not found", set.metadata);
   const Flag& flag = it->second;
@@ -62,18 +81,29 @@ Resolution Resolve(const FlagSetData& set, std::string_view key, boost::json::ob
   }
   if (!flag.targeting) return DefaultVariant(key, flag, FlagReason::kStatic);
 
-  // flagd's context enrichment; the caller cannot supply its own $flagd.
+  // flagd's context enrichment ($flagd, targetingKey) and the tenant's
+  // attributes are bound over the caller's context, not copied into it; the
+  // few values they need live in a stack buffer. Bindings shadow the
+  // caller's keys, so a request cannot claim another tenant or flag.
+  alignas(std::max_align_t) unsigned char scratch_bytes[512];
+  boost::json::monotonic_resource scratch(scratch_bytes, sizeof scratch_bytes);
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(set.clock->Now().time_since_epoch());
-  // One growth of the table at most, and the $flagd object built in place.
-  context.reserve(context.size() + 2);
-  boost::json::object& flagd = context["$flagd"].emplace_object();
+  boost::json::object flagd(&scratch);
   flagd.reserve(2);
   flagd.emplace("flagKey", key);
   flagd.emplace("timestamp", static_cast<std::int64_t>(now.count()));
-  if (!context.contains("targetingKey")) context.emplace("targetingKey", "");
-  const boost::json::value data(std::move(context));
+  const boost::json::value flagd_value(std::move(flagd));
+  std::optional<boost::json::value> tenant_value;
+  std::array<RuleBinding, 3> bindings;
+  std::size_t bound = 0;
+  bindings[bound++] = {"$flagd", &flagd_value};
+  if (!context.contains("targetingKey")) bindings[bound++] = {"targetingKey", &kNoTargetingKey};
+  if (tenant) {
+    tenant_value.emplace(TenantAttributes(*tenant, &scratch));
+    bindings[bound++] = {"tenant", &*tenant_value};
+  }
 
-  auto chosen = flag.targeting->Evaluate(data);
+  auto chosen = flag.targeting->Evaluate(context, std::span<const RuleBinding>(bindings.data(), bound));
   if (!chosen)
     return Failure(FlagError::kGeneral, "flag " + Quote(key) + ": targeting failed: " + chosen.error().message,
                    flag.metadata);
@@ -177,64 +207,112 @@ std::string_view ToString(FlagError error) noexcept {
   return "GENERAL";
 }
 
-FlagDetails<bool> FlagSet::GetBool(std::string_view key, bool default_value, boost::json::object context) const {
-  return Typed<bool>(key, Resolve(*data_, key, std::move(context)), default_value, "a boolean",
-                     [](const boost::json::value& v) -> std::optional<bool> {
-                       if (v.is_bool()) return v.get_bool();
-                       return std::nullopt;
-                     });
+namespace {
+
+std::optional<bool> AsBool(const boost::json::value& v) {
+  if (v.is_bool()) return v.get_bool();
+  return std::nullopt;
+}
+
+std::optional<std::string> AsString(const boost::json::value& v) {
+  if (const auto* s = v.if_string()) return std::string(s->data(), s->size());
+  return std::nullopt;
+}
+
+// flagd's numeric coercion: integers as they are; floats only when whole and
+// within range (converting 0.5 would lose information).
+std::optional<std::int64_t> AsInteger(const boost::json::value& v) {
+  if (v.is_int64()) return v.get_int64();
+  if (v.is_uint64() && v.get_uint64() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+    return static_cast<std::int64_t>(v.get_uint64());
+  if (v.is_double()) {
+    const double d = v.get_double();
+    if (std::trunc(d) == d && std::fabs(d) <= 9007199254740991.0) return static_cast<std::int64_t>(d);
+  }
+  return std::nullopt;
+}
+
+std::optional<double> AsFloat(const boost::json::value& v) {
+  if (detail::jsonlogic::IsNumber(v)) return detail::jsonlogic::AsDouble(v);
+  return std::nullopt;
+}
+
+std::optional<boost::json::object> AsObject(const boost::json::value& v) {
+  if (const auto* o = v.if_object()) return *o;
+  return std::nullopt;
+}
+
+std::optional<boost::json::value> AsValue(const boost::json::value& v) { return v; }
+
+}  // namespace
+
+FlagDetails<bool> FlagSet::GetBool(std::string_view key, bool default_value,
+                                   const boost::json::object& context) const {
+  return Typed<bool>(key, Resolve(*data_, key, context, nullptr), default_value, "a boolean", AsBool);
 }
 
 FlagDetails<std::string> FlagSet::GetString(std::string_view key, std::string default_value,
-                                            boost::json::object context) const {
-  return Typed<std::string>(key, Resolve(*data_, key, std::move(context)), std::move(default_value), "a string",
-                            [](const boost::json::value& v) -> std::optional<std::string> {
-                              if (const auto* s = v.if_string()) return std::string(s->data(), s->size());
-                              return std::nullopt;
-                            });
+                                            const boost::json::object& context) const {
+  return Typed<std::string>(key, Resolve(*data_, key, context, nullptr), std::move(default_value), "a string",
+                            AsString);
 }
 
 FlagDetails<std::int64_t> FlagSet::GetInteger(std::string_view key, std::int64_t default_value,
-                                              boost::json::object context) const {
-  // flagd's numeric coercion: integers as they are; floats only when whole
-  // and within range (converting 0.5 would lose information).
-  return Typed<std::int64_t>(key, Resolve(*data_, key, std::move(context)), default_value, "an integer",
-                             [](const boost::json::value& v) -> std::optional<std::int64_t> {
-                               if (v.is_int64()) return v.get_int64();
-                               if (v.is_uint64() && v.get_uint64() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-                                 return static_cast<std::int64_t>(v.get_uint64());
-                               if (v.is_double()) {
-                                 const double d = v.get_double();
-                                 if (std::trunc(d) == d && std::fabs(d) <= 9007199254740991.0)
-                                   return static_cast<std::int64_t>(d);
-                               }
-                               return std::nullopt;
-                             });
+                                              const boost::json::object& context) const {
+  return Typed<std::int64_t>(key, Resolve(*data_, key, context, nullptr), default_value, "an integer", AsInteger);
 }
 
-FlagDetails<double> FlagSet::GetFloat(std::string_view key, double default_value, boost::json::object context) const {
-  return Typed<double>(key, Resolve(*data_, key, std::move(context)), default_value, "a float",
-                       [](const boost::json::value& v) -> std::optional<double> {
-                         if (detail::jsonlogic::IsNumber(v)) return detail::jsonlogic::AsDouble(v);
-                         return std::nullopt;
-                       });
+FlagDetails<double> FlagSet::GetFloat(std::string_view key, double default_value,
+                                      const boost::json::object& context) const {
+  return Typed<double>(key, Resolve(*data_, key, context, nullptr), default_value, "a float", AsFloat);
 }
 
 FlagDetails<boost::json::object> FlagSet::GetObject(std::string_view key, boost::json::object default_value,
-                                                    boost::json::object context) const {
-  return Typed<boost::json::object>(key, Resolve(*data_, key, std::move(context)), std::move(default_value),
-                                    "an object",
-                                    [](const boost::json::value& v) -> std::optional<boost::json::object> {
-                                      if (const auto* o = v.if_object()) return *o;
-                                      return std::nullopt;
-                                    });
+                                                    const boost::json::object& context) const {
+  return Typed<boost::json::object>(key, Resolve(*data_, key, context, nullptr), std::move(default_value),
+                                    "an object", AsObject);
 }
 
 FlagDetails<boost::json::value> FlagSet::Evaluate(std::string_view key, boost::json::value default_value,
-                                                  boost::json::object context) const {
-  return Typed<boost::json::value>(key, Resolve(*data_, key, std::move(context)), std::move(default_value),
-                                   "a value",
-                                   [](const boost::json::value& v) -> std::optional<boost::json::value> { return v; });
+                                                  const boost::json::object& context) const {
+  return Typed<boost::json::value>(key, Resolve(*data_, key, context, nullptr), std::move(default_value), "a value",
+                                   AsValue);
+}
+
+FlagDetails<bool> TenantFlags::GetBool(std::string_view key, bool default_value,
+                                       const boost::json::object& context) const {
+  return Typed<bool>(key, Resolve(*SourceOf(key).data_, key, context, tenant_.get()), default_value, "a boolean",
+                     AsBool);
+}
+
+FlagDetails<std::string> TenantFlags::GetString(std::string_view key, std::string default_value,
+                                                const boost::json::object& context) const {
+  return Typed<std::string>(key, Resolve(*SourceOf(key).data_, key, context, tenant_.get()),
+                            std::move(default_value), "a string", AsString);
+}
+
+FlagDetails<std::int64_t> TenantFlags::GetInteger(std::string_view key, std::int64_t default_value,
+                                                  const boost::json::object& context) const {
+  return Typed<std::int64_t>(key, Resolve(*SourceOf(key).data_, key, context, tenant_.get()), default_value,
+                             "an integer", AsInteger);
+}
+
+FlagDetails<double> TenantFlags::GetFloat(std::string_view key, double default_value,
+                                          const boost::json::object& context) const {
+  return Typed<double>(key, Resolve(*SourceOf(key).data_, key, context, tenant_.get()), default_value, "a float",
+                       AsFloat);
+}
+
+FlagDetails<boost::json::object> TenantFlags::GetObject(std::string_view key, boost::json::object default_value,
+                                                        const boost::json::object& context) const {
+  return Typed<boost::json::object>(key, Resolve(*SourceOf(key).data_, key, context, tenant_.get()),
+                                    std::move(default_value), "an object", AsObject);
+}
+
+FlagDetails<boost::json::value> TenantFlags::Evaluate(std::string_view key, boost::json::value default_value,
+                                                      const boost::json::object& context) const {
+  return Typed<boost::json::value>(key, Resolve(*SourceOf(key).data_, key, context, tenant_.get()),
+                                   std::move(default_value), "a value", AsValue);
 }
 
 }  // namespace tenancy

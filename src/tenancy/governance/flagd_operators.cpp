@@ -108,9 +108,9 @@ Result<boost::json::value> Fractional(const RuleCall& call) {
   if (call.raw(0).is_array()) {
     // Shorthand: every argument is a bucket, and the bucketing value is the
     // flag key followed by the targeting key.
-    key = std::string(StringAt(call.root(), "targetingKey"));
-    if (const auto* flagd = call.root().is_object() ? call.root().get_object().if_contains("$flagd") : nullptr)
-      key.insert(0, std::string(StringAt(*flagd, "flagKey")));
+    if (const auto* flagd = call.member("$flagd")) key = std::string(StringAt(*flagd, "flagKey"));
+    if (const auto* targeting_key = call.member("targetingKey"); targeting_key && targeting_key->is_string())
+      key += View(targeting_key->get_string());
   } else if (call.arg(0).is_string()) {
     key = std::string(View(call.arg(0).get_string()));
     first = 1;

@@ -22,35 +22,6 @@ const FlagSet& TenantFlags::SourceOf(std::string_view key) const noexcept {
   return overrides_.Contains(key) ? overrides_ : platform_;
 }
 
-FlagDetails<bool> TenantFlags::GetBool(std::string_view key, bool default_value, boost::json::object context) const {
-  return SourceOf(key).GetBool(key, default_value, WithTenant(*tenant_, std::move(context)));
-}
-
-FlagDetails<std::string> TenantFlags::GetString(std::string_view key, std::string default_value,
-                                                boost::json::object context) const {
-  return SourceOf(key).GetString(key, std::move(default_value), WithTenant(*tenant_, std::move(context)));
-}
-
-FlagDetails<std::int64_t> TenantFlags::GetInteger(std::string_view key, std::int64_t default_value,
-                                                  boost::json::object context) const {
-  return SourceOf(key).GetInteger(key, default_value, WithTenant(*tenant_, std::move(context)));
-}
-
-FlagDetails<double> TenantFlags::GetFloat(std::string_view key, double default_value,
-                                          boost::json::object context) const {
-  return SourceOf(key).GetFloat(key, default_value, WithTenant(*tenant_, std::move(context)));
-}
-
-FlagDetails<boost::json::object> TenantFlags::GetObject(std::string_view key, boost::json::object default_value,
-                                                        boost::json::object context) const {
-  return SourceOf(key).GetObject(key, std::move(default_value), WithTenant(*tenant_, std::move(context)));
-}
-
-FlagDetails<boost::json::value> TenantFlags::Evaluate(std::string_view key, boost::json::value default_value,
-                                                      boost::json::object context) const {
-  return SourceOf(key).Evaluate(key, std::move(default_value), WithTenant(*tenant_, std::move(context)));
-}
-
 void FlagStore::SetPlatform(FlagSet set) {
   std::lock_guard lock(mu_);
   std::swap(platform_, set);  // the old set dies with `set`, after the lock is released

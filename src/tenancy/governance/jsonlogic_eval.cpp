@@ -58,7 +58,7 @@ std::size_t CodePointCount(std::string_view s) noexcept {
 
 }  // namespace
 
-const boost::json::value* Lookup(const boost::json::value& data, const Path& path) noexcept {
+const boost::json::value* Lookup(const boost::json::value& data, std::span<const PathStep> path) noexcept {
   const boost::json::value* cur = &data;
   for (const PathStep& step : path) {
     if (const auto* obj = cur->if_object()) {
@@ -79,6 +79,43 @@ Evaluator::Evaluator(const Program& program, const boost::json::value& root) noe
   meter_.max_steps = program.limits.max_steps;
   meter_.max_string = program.limits.max_string;
   meter_.max_depth = kMaxRuleDepth;
+}
+
+namespace {
+// Marks "the current data is the layered root"; never read as a value.
+const boost::json::value kLayeredRoot;
+}  // namespace
+
+Evaluator::Evaluator(const Program& program, const boost::json::object& root,
+                     std::span<const RuleBinding> bindings) noexcept
+    : Evaluator(program, kLayeredRoot) {
+  root_object_ = &root;
+  bindings_ = bindings;
+}
+
+const boost::json::value* Evaluator::RootMember(std::string_view key) const noexcept {
+  for (const RuleBinding& b : bindings_)
+    if (b.key == key) return b.value;
+  const auto* obj = root_object_ ? root_object_ : root_.if_object();
+  return obj ? obj->if_contains(key) : nullptr;
+}
+
+const boost::json::value& Evaluator::root() {
+  if (!root_object_) return root_;
+  if (!merged_root_) {
+    boost::json::object merged = *root_object_;
+    for (const RuleBinding& b : bindings_) merged[b.key] = *b.value;
+    merged_root_.emplace(std::move(merged));
+  }
+  return *merged_root_;
+}
+
+const boost::json::value* Evaluator::Find(const boost::json::value& data, const Path& path) {
+  if (&data != &root_ || !root_object_) return Lookup(data, path);
+  if (path.empty()) return &root();
+  const boost::json::value* first = RootMember(path.front().key);
+  if (!first || path.size() == 1) return first;
+  return Lookup(*first, std::span<const PathStep>(path).subspan(1));
 }
 
 Error Evaluator::error() const {
@@ -172,15 +209,15 @@ Val Evaluator::Array(const Node& n, const boost::json::value& data) {
 Val Evaluator::Var(const Node& n, const boost::json::value& data) {
   const boost::json::value* found = nullptr;
   if (n.aux != 0) {
-    found = Lookup(data, p_.paths[n.aux - 1]);
+    found = Find(data, p_.paths[n.aux - 1]);
   } else {
     const Val key = Arg(n, 0, data);
     if (key.get().is_null()) {
-      found = &data;
+      found = &data == &root_ ? &root() : &data;
     } else {
       std::string text;
       if (!AppendJsString(text, key.get(), meter_)) return {};
-      found = Lookup(data, SplitPath(text));
+      found = Find(data, SplitPath(text));
     }
   }
   if (found) return Val::Ref(*found);
@@ -197,7 +234,7 @@ bool Evaluator::MissingKeys(const boost::json::value* keys, std::size_t count,
     if (!key.is_null()) {
       std::string text;
       if (!AppendJsString(text, key, meter_)) return false;
-      found = Lookup(data, SplitPath(text));
+      found = Find(data, SplitPath(text));
     }
     // json-logic-js counts null and "" as missing, like an absent key.
     if (!found || found->is_null() || (found->is_string() && found->get_string().empty())) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "governance/jsonlogic_coerce.hpp"
@@ -45,6 +46,13 @@ class Val {
 class Evaluator {
  public:
   Evaluator(const Program& program, const boost::json::value& root) noexcept;
+  // Over an object root with `bindings` shadowing its members, neither
+  // copied: start with Eval(node, start()).
+  Evaluator(const Program& program, const boost::json::object& root,
+            std::span<const RuleBinding> bindings) noexcept;
+
+  // The data to start evaluating with.
+  const boost::json::value& start() const noexcept { return root_; }
 
   // The value of `node` with `data` as the current data. After a failure
   // every call returns null at once; check failed().
@@ -53,7 +61,10 @@ class Evaluator {
   bool failed() const noexcept { return error_.has_value() || !meter_.ok(); }
   // The error that stopped evaluation. REQUIRES: failed().
   Error error() const;
-  const boost::json::value& root() const noexcept { return root_; }
+  // The root with the bindings merged in (built on first use when there are any).
+  const boost::json::value& root();
+  // The root's top-level member `key`, bindings first; null when absent.
+  const boost::json::value* RootMember(std::string_view key) const noexcept;
   const Program& program() const noexcept { return p_; }
 
  private:
@@ -86,6 +97,8 @@ class Evaluator {
   Val Arg(const Node& n, std::size_t i, const boost::json::value& data) {
     return Eval(p_.Child(n, i), data);
   }
+  // `path` inside `data`; at the root, the bindings answer for their keys.
+  const boost::json::value* Find(const boost::json::value& data, const Path& path);
   // Records the first failure; returns null for convenience.
   Val Fail(Errc code, std::string message);
   // false (recording the failure) when an array of `size` elements is too big.
@@ -96,12 +109,17 @@ class Evaluator {
   friend class ::tenancy::RuleCall;
 
   const Program& p_;
+  // The root, or (layered) a stand-in marking "at the root" whose members
+  // are bindings_ over *root_object_.
   const boost::json::value& root_;
+  const boost::json::object* root_object_ = nullptr;  // set: layered
+  std::span<const RuleBinding> bindings_;
+  std::optional<boost::json::value> merged_root_;  // root() when layered
   Meter meter_;
   std::optional<Error> error_;
 };
 
 // The value of `dotted` path steps inside `data`, or null when a step is missing.
-const boost::json::value* Lookup(const boost::json::value& data, const Path& path) noexcept;
+const boost::json::value* Lookup(const boost::json::value& data, std::span<const PathStep> path) noexcept;
 
 }  // namespace tenancy::detail::jsonlogic

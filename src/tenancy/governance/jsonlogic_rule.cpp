@@ -31,11 +31,23 @@ Result<boost::json::value> ParseJson(std::string_view text) {
   return v;
 }
 
+// The value of an evaluation, or its error.
+Result<boost::json::value> Finish(const Evaluator& ev, detail::jsonlogic::Val v) {
+  if (ev.failed()) return ev.error();
+  boost::json::value out = std::move(v).Take();
+  ReplaceNonFinite(out, 0);
+  return out;
+}
+
 }  // namespace
+
+const boost::json::value& RuleCall::data() const { return data_ == &ev_.start() ? ev_.root() : *data_; }
 
 const boost::json::value& RuleCall::arg(std::size_t i) const { return *args_[i]; }
 
-const boost::json::value& RuleCall::root() const noexcept { return ev_.root(); }
+const boost::json::value& RuleCall::root() const { return ev_.root(); }
+
+const boost::json::value* RuleCall::member(std::string_view key) const noexcept { return ev_.RootMember(key); }
 
 Result<boost::json::value> RuleCall::Evaluate(std::size_t i) const { return Evaluate(i, *data_); }
 
@@ -94,11 +106,13 @@ Result<Rule> Rule::Parse(std::string_view text, const RuleLimits& limits,
 
 Result<boost::json::value> Rule::Evaluate(const boost::json::value& data) const {
   Evaluator ev(*program_, data);
-  detail::jsonlogic::Val v = ev.Eval(program_->root, data);
-  if (ev.failed()) return ev.error();
-  boost::json::value out = std::move(v).Take();
-  ReplaceNonFinite(out, 0);
-  return out;
+  return Finish(ev, ev.Eval(program_->root, data));
+}
+
+Result<boost::json::value> Rule::Evaluate(const boost::json::object& data,
+                                          std::span<const RuleBinding> bindings) const {
+  Evaluator ev(*program_, data, bindings);
+  return Finish(ev, ev.Eval(program_->root, ev.start()));
 }
 
 Result<bool> Rule::Test(const boost::json::value& data) const {
