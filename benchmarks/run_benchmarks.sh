@@ -31,7 +31,8 @@ build="${TENANCY_BENCH_BUILD_DIR:-$root/build-release}"
 out="${1:-$build/bench-results}"
 shift || true
 jobs="${TENANCY_BENCH_JOBS:-2}"
-suites=(storage_bench directory_bench security_bench flags_bench quota_bench metering_bench config_bench)
+suites=(storage_bench directory_bench security_bench flags_bench quota_bench metering_bench config_bench
+        telemetry_bench events_bench audit_bench backup_bench)
 pg_port="${TENANCY_BENCH_PG_PORT:-54341}"
 pg_args=()
 if [[ "${TENANCY_BENCH_NO_PG:-0}" != 1 && -x "${TENANCY_PGBIN:-/usr/lib/postgresql/15/bin}/initdb" ]]; then

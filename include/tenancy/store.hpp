@@ -43,6 +43,7 @@ class TenantContext;
 class Transaction;
 namespace detail {
 class RepositoryCore;
+class TenantDump;
 }  // namespace detail
 
 // One schema step, applied to every tenant namespace in version order, each
@@ -158,6 +159,9 @@ class TENANCY_EXPORT Store {
   // Only repositories and transactions reach connections: handing one to
   // application code would bypass the tenant predicate and raw-SQL checks.
   friend class detail::RepositoryCore;
+  // Backup and restore (backup.hpp) read and write a tenant's rows as stored,
+  // inside its namespace (src/tenancy/storage/tenant_dump.hpp).
+  friend class detail::TenantDump;
 
   // A connection bound to the tenant's namespace. Errors: kTenantUnknown when
   // the namespace does not exist (never provisioned, or offboarded).

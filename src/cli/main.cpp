@@ -3,6 +3,7 @@
 #include <cstring>
 #include <string>
 
+#include "backup_commands.hpp"
 #include "commands.hpp"
 #include "offline_eval.hpp"
 
@@ -24,6 +25,10 @@ commands:
   offboard TENANT [--reason TEXT]    remove the tenant's data for good
   history TENANT                     lifecycle transitions
   migrate                            bring every tenant's schema up to date
+  backup TENANT FILE [--master-key FILE]
+                                     write one tenant (rows, wrapped keys) to a backup file
+  restore FILE [--as SLUG] [--model M] [--placement DIR] [--replace] [--master-key FILE]
+                                     restore a backup as a new tenant (or --replace one)
 
 offline tools (no data directory; FILE may be - for standard input):
   rules eval RULE [DATA] [--max-steps N] [--max-depth N]
@@ -39,7 +44,7 @@ Add --json for machine-readable output.
 
 int main(int argc, char** argv) {
   using namespace tenancyctl;
-  auto args = ParseArgs(argc, argv, 1, {"json", "all", "help", "permissive"});
+  auto args = ParseArgs(argc, argv, 1, {"json", "all", "help", "permissive", "replace"});
   if (!args) return Fail(args.error());
   if (args->Flag("help") || args->positional.empty()) {
     std::fputs(kUsage, args->Flag("help") ? stdout : stderr);
@@ -71,6 +76,8 @@ int main(int argc, char** argv) {
   if (command == "offboard") return CmdOffboard(p, *args);
   if (command == "history") return CmdHistory(p, *args);
   if (command == "migrate") return CmdMigrate(p, *args);
+  if (command == "backup") return CmdBackup(p, *args, data);
+  if (command == "restore") return CmdRestore(p, *args, data);
   std::fprintf(stderr, "tenancyctl: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return 2;
 }

@@ -28,10 +28,6 @@ QuotaDecision Never(LimitKind kind, std::int64_t limit, std::int64_t remaining) 
 QuotaCell::QuotaCell(quota::CellOwner& owner, Clock& clock, TenantId tenant, std::string limit)
     : owner_(owner), clock_(clock), tenant_(std::move(tenant)), limit_(std::move(limit)) {}
 
-std::int64_t QuotaCell::NowNs() const noexcept {
-  return clock_.Now().time_since_epoch().count();
-}
-
 quota::Params QuotaCell::ReadParams() const noexcept {
   // Seqlock reader: a writer makes seq_ odd while it stores, so an even,
   // unchanged seq_ around the loads proves they belong together.

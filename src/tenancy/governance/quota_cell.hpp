@@ -90,7 +90,11 @@ class QuotaCell {
   void Rearm();
   void RecomputeMarksLocked() noexcept;
   quota::UsageRow SnapshotLocked();
-  std::int64_t NowNs() const noexcept;
+  // The clock in nanoseconds; one load when the clock exposes its counter.
+  std::int64_t NowNs() const noexcept {
+    if (clock_counter_) return clock_counter_->load(std::memory_order_acquire);
+    return clock_.Now().time_since_epoch().count();
+  }
 
   // -- hot, written by every consumer --
   alignas(64) std::atomic<std::int64_t> tat_{0};  // rate: theoretical arrival time (ns)
@@ -108,6 +112,7 @@ class QuotaCell {
   // -- cold --
   alignas(64) quota::CellOwner& owner_;
   Clock& clock_;
+  const std::atomic<TimePoint::duration::rep>* const clock_counter_ = clock_.Counter();
   const TenantId tenant_;
   const std::string limit_;
 

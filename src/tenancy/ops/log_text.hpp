@@ -1,0 +1,23 @@
+// How a log line's text is made safe: truncation, UTF-8 repair, credential
+// scrubbing (rule 4 of log.hpp), and JSON string escaping by Boost.JSON.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace tenancy::detail::log {
+
+// Appends `text` cut to `max_bytes` (at a character boundary; "…" marks a
+// cut), ill-formed UTF-8 replaced by U+FFFD, credential shapes replaced by
+// "[redacted]". `scratch` is working space, reused across calls.
+void AppendCleanText(std::string& out, std::string& scratch, std::string_view text,
+                     std::size_t max_bytes, bool scrub);
+
+// Replaces the credential shapes in `text` (see log.hpp, rule 4).
+void AppendScrubbed(std::string& out, std::string_view text);
+
+// Appends `text` as a JSON string literal (quotes included), escaped by
+// Boost.JSON's serializer.
+void AppendJsonString(std::string& out, std::string_view text);
+
+}  // namespace tenancy::detail::log
