@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Builds tenancy in release mode, shows the three isolation models with
 # tenancyctl on the embedded SQLite default (./data), then runs the demo
-# server tenancyd on ./data/server until Ctrl-C (which drains and exits 0).
-# Idempotent: re-running reuses the build, the tenants and the server's keys.
+# server: `tenancyd --demo` on ./data/server provisions three demo tenants
+# (a city fleet on the shared model, a partner on its own database, an
+# enterprise on a dedicated placement) with vehicles, drivers, zones and
+# pricing, prints their credentials and ready-to-paste curl lines, and
+# serves until Ctrl-C (which drains and exits 0).
+# Idempotent: re-running reuses the build, the tenants and their fleets, and
+# prints fresh keys.
 #   TENANCY_DEMO_LISTEN=host:port   where tenancyd listens (default 127.0.0.1:8080)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,17 +21,7 @@ build/release/src/cli/tenancyctl --data ./data demo "$@"
 
 listen="${TENANCY_DEMO_LISTEN:-127.0.0.1:8080}"
 mkdir -p ./data/server
-cat <<MSG
-
-tenancyd: serving http://$listen with its data in ./data/server.
-On first start it writes a platform operator key to ./data/server/bootstrap-operator.key (0600).
-Try, from another shell:
-  key=\$(cat data/server/bootstrap-operator.key)
-  curl -s -H "Authorization: Bearer \$key" -H 'Content-Type: application/json' \\
-       -d '{"slug": "city-cabs", "tier": "standard", "admin": {"email": "ops@city-cabs.example"}}' \\
-       http://$listen/v1/tenants
-  curl -s -H "Authorization: Bearer \$key" http://$listen/v1/tenants
-See docs/server.md for every route.
-
-MSG
-exec build/release/src/server/tenancyd --data ./data/server --listen "$listen"
+echo
+echo "tenancyd: starting the demo server on http://$listen (data in ./data/server); Ctrl-C stops it."
+echo "The platform operator key is in ./data/server/bootstrap-operator.key (0600); docs/server.md lists every route."
+exec build/release/src/server/tenancyd --demo --data ./data/server --listen "$listen"

@@ -9,11 +9,18 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache
   libboost1.81-dev libboost-json1.81-dev
   libsqlite3-dev libsodium-dev libpq-dev tzdata
+  curl  # the demo prints curl lines to paste
 )
 if [[ "$what" == "test" ]]; then
   packages+=(catch2 libbenchmark-dev postgresql-15 python3 openssl)
-  # [portal packages]
-  # [contracts packages]
+  # The portal's browser test (tests/portal) drives Debian's chromium with
+  # playwright-core from npm. Node may come from elsewhere than Debian (NodeSource's nodejs
+  # bundles npm and conflicts with Debian's npm), so only a missing tool is asked for.
+  packages+=(chromium)
+  command -v node >/dev/null 2>&1 || packages+=(nodejs)
+  command -v npm >/dev/null 2>&1 || packages+=(npm)
+  # The contract tests
+  packages+=(python3-jsonschema)  # OpenAPI response validation
 fi
 
 missing=()

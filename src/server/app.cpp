@@ -9,8 +9,10 @@
 #include "services/tenant_admin/tenant_admin.hpp"
 #include "services/health/health.hpp"
 #include "services/tenant_admin/tenant_self.hpp"
-// [portal include]
-// [contracts include]
+#include "portal/portal.hpp"
+#include "services/contracts/contracts.hpp"
+#include "services/ops/ops.hpp"
+#include "services/signup/signup.hpp"
 
 namespace tenancyd {
 
@@ -56,8 +58,14 @@ tenancy::Result<std::unique_ptr<App>> App::Open(PlatformOptions platform, AppOpt
   AddTenantAdminRoutes(app->router_, TenantAdmin{*app->data_plane_, p.auth(), p.roles(), p.flags(),
                                                  p.flag_files(), *p.options().clock});
   AddOfrepRoutes(app->router_, p.flags());
-  // [portal routes]
-  // [contracts routes]
+  AddPortalRoutes(app->router_);
+  AddContractRoutes(app->router_);
+  {
+    SignupOptions signup = app->options_.signup;
+    signup.limiter.clock = p.options().clock;
+    AddSignupRoutes(app->router_, p.directory(), p.auth(), signup);
+  }
+  AddOpsRoutes(app->router_, Ops{p.directory(), p.events(), p.webhooks(), p.backup(), p.options().data_dir});
 
   app->parts_.router = &app->router_;
   app->parts_.auth = &p.auth();
@@ -88,7 +96,9 @@ void App::AddAccounting(Accounting* sink) {
 }
 
 RequestHandler App::handler() const {
-  return [this](Request&& request) { return Handle(std::move(request)); };
+  return [this](Request&& request, const Connection& connection) {
+    return Handle(std::move(request), connection);
+  };
 }
 
 ServerHooks App::hooks() {
@@ -98,6 +108,7 @@ ServerHooks App::hooks() {
   // usage before the process exits (a failure is retried by the
   // destructors' own flush).
   h.on_shutdown.push_back([this] { (void)platform_->FlushGovernance(); });
+  h.on_shutdown.push_back([this] { platform_->StopDispatcher(); });  // webhook dispatcher
   return h;
 }
 

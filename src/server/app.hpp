@@ -19,6 +19,7 @@
 #include "bootstrap.hpp"
 #include "middleware/governance.hpp"
 #include "services/data_plane.hpp"
+#include "services/signup/signup.hpp"
 #include "pipeline.hpp"
 #include "platform.hpp"
 #include "router.hpp"
@@ -32,6 +33,9 @@ struct AppOptions {
   std::chrono::seconds token_ttl{900};
   // The bootstrap operator key file; empty: <data>/bootstrap-operator.key.
   std::string bootstrap_key_file{};
+  // The public sign-up (POST /v1/signup) and its per-address limit; the
+  // limiter's clock is the platform's.
+  SignupOptions signup{};
 };
 
 class App {
@@ -39,7 +43,9 @@ class App {
   static tenancy::Result<std::unique_ptr<App>> Open(PlatformOptions platform, AppOptions options);
   ~App();
 
-  Response Handle(Request&& request) const { return pipeline_->Handle(std::move(request)); }
+  Response Handle(Request&& request, const Connection& connection = {}) const {
+    return pipeline_->Handle(std::move(request), connection);
+  }
   // The server's handler and hooks (readiness drops when the drain begins).
   RequestHandler handler() const;
   ServerHooks hooks();

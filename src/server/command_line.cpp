@@ -1,7 +1,12 @@
 #include "command_line.hpp"
 
 #include <charconv>
+#include <optional>
 #include <string>
+#include <vector>
+
+#include "config_file.hpp"
+#include "problem.hpp"
 
 namespace tenancyd {
 
@@ -19,17 +24,30 @@ constexpr std::string_view kUsage = R"(usage: tenancyd [flags]
   --master-key-file PATH    master key file (default <data>/master.key, created 0600 if missing)
   --base-domain DOMAIN      serve tenants at <slug>.DOMAIN (default: off)
   --threads N               I/O threads (default 2)
-  --read-timeout DUR        time to receive one request (default 30s)
+  --read-timeout DUR        time to receive one request; later answers 408 (default 30s)
   --idle-timeout DUR        keep-alive connection idle time (default 60s)
   --write-timeout DUR       time to send one response (default 30s)
   --drain-timeout DUR       graceful shutdown deadline (default 10s)
   --max-header-bytes SIZE   request line and headers (default 8k; more answers 431)
   --max-body-bytes SIZE     request body (default 1m; more answers 413)
   --pipeline-limit N        responses queued per connection (default 8)
+  --max-connections N       open connections; beyond them 503 and close (default 10000)
   --token-ttl DUR           lifetime of /oauth/token tokens (default 15m, at most 1h)
+  --signup-per-hour N       public sign-ups per client address and hour, 0 turns
+                            POST /v1/signup off (default 5)
+  --demo                    provision three demo tenants, print their credentials and
+                            curl lines, then serve (re-runs reuse them with fresh keys)
+  --config FILE             JSON settings file (default: none)
   --help                    this text
 
 DUR: a number with ms, s or m (e.g. 500ms, 30s). SIZE: bytes, or with k or m.
+
+Every setting but --config and --help can also come from the environment as
+TENANCYD_<FLAG> (upper case, '-' as '_': TENANCYD_LISTEN, TENANCYD_READ_TIMEOUT,
+TENANCYD_DEMO=1) and from the --config file (TENANCYD_CONFIG names it too) as
+{"listen": "0.0.0.0:8080", "threads": 4, "demo": true}. Flags beat the
+environment, which beats the file, which beats the defaults. Unknown flags,
+TENANCYD_* variables and file keys are refused (exit 2).
 SIGTERM or SIGINT drains in-flight requests and exits 0.
 )";
 
@@ -84,78 +102,194 @@ tenancy::Result<void> Listen(std::string_view text, ServerOptions& out) {
   return {};
 }
 
+// A flag or variable name as an error may show it.
+std::string SafeFlag(std::string_view text) { return SafeText(text, 64); }
+
 }  // namespace
 
 std::string_view Usage() noexcept { return kUsage; }
 
-tenancy::Result<DaemonOptions> ParseCommandLine(std::span<const char* const> args) {
-  DaemonOptions o;
+namespace {
+
+// Settings that take no value.
+constexpr std::string_view kSwitches[] = {"demo"};
+// Settings that take one (the flag names without "--").
+constexpr std::string_view kValued[] = {
+    "listen",         "data",           "store",          "store-admin-url", "master-key-file",
+    "base-domain",    "threads",        "read-timeout",   "idle-timeout",    "write-timeout",
+    "drain-timeout",  "max-header-bytes", "max-body-bytes", "pipeline-limit", "max-connections",
+    "token-ttl",      "signup-per-hour"};
+
+bool IsSwitch(std::string_view name) {
+  for (auto s : kSwitches)
+    if (s == name) return true;
+  return false;
+}
+bool IsSetting(std::string_view name) {
+  if (IsSwitch(name)) return true;
+  for (auto v : kValued)
+    if (v == name) return true;
+  return false;
+}
+
+tenancy::Result<bool> SwitchValue(std::string_view where, std::string_view value) {
+  if (value == "true" || value == "1" || value == "yes" || value == "on") return true;
+  if (value == "false" || value == "0" || value == "no" || value == "off" || value.empty()) return false;
+  return Fail(Errc::kInvalidArgument, std::string(where) + " must be true or false");
+}
+
+// Applies one setting (`name` without "--") to `o`.
+tenancy::Result<void> Apply(DaemonOptions& o, std::string_view name, const std::string& value) {
+  const std::string flag = "--" + std::string(name);
+  const auto set = [&](auto result, auto& field) -> tenancy::Result<void> {
+    if (!result) return result.error();
+    field = *result;
+    return {};
+  };
+  if (name == "listen") return Listen(value, o.server);
+  if (name == "data") return o.platform.data_dir = value, tenancy::Result<void>{};
+  if (name == "store") return o.platform.store_url = value, tenancy::Result<void>{};
+  if (name == "store-admin-url") return o.platform.store_admin_url = value, tenancy::Result<void>{};
+  if (name == "master-key-file") return o.platform.master_key_file = value, tenancy::Result<void>{};
+  if (name == "base-domain") return o.platform.base_domain = value, tenancy::Result<void>{};
+  if (name == "threads") {
+    auto n = Number(flag, value);
+    if (!n) return n.error();
+    if (*n < 1 || *n > 256) return Fail(Errc::kInvalidArgument, "--threads must be 1-256");
+    o.server.threads = static_cast<unsigned>(*n);
+    return {};
+  }
+  if (name == "read-timeout") return set(Duration(flag, value), o.server.read_timeout);
+  if (name == "idle-timeout") return set(Duration(flag, value), o.server.idle_timeout);
+  if (name == "write-timeout") return set(Duration(flag, value), o.server.write_timeout);
+  if (name == "drain-timeout") return set(Duration(flag, value), o.server.drain_timeout);
+  if (name == "max-header-bytes") return set(Size(flag, value), o.server.max_header_bytes);
+  if (name == "max-body-bytes") return set(Size(flag, value), o.server.max_body_bytes);
+  if (name == "pipeline-limit") return set(Number(flag, value), o.server.pipeline_limit);
+  if (name == "max-connections") return set(Number(flag, value), o.server.max_connections);
+  if (name == "token-ttl") {
+    auto d = Duration(flag, value);
+    if (!d) return d.error();
+    o.app.token_ttl = std::chrono::duration_cast<std::chrono::seconds>(*d);
+    return {};
+  }
+  if (name == "signup-per-hour") {
+    auto n = Number(flag, value);
+    if (!n) return n.error();
+    if (*n > 3600) return Fail(Errc::kInvalidArgument, "--signup-per-hour must be 0-3600");
+    o.app.signup.enabled = *n > 0;
+    if (*n > 0) {
+      // n an hour, and a burst of n: a fresh address may sign up n times.
+      o.app.signup.limiter.burst = static_cast<std::int64_t>(*n);
+      o.app.signup.limiter.interval =
+          std::chrono::nanoseconds(std::chrono::hours(1)) / static_cast<std::int64_t>(*n);
+    }
+    return {};
+  }
+  if (name == "demo") {
+    auto b = SwitchValue(flag, value);
+    if (!b) return b.error();
+    o.demo = *b;
+    return {};
+  }
+  return Fail(Errc::kInvalidArgument, "unknown flag " + flag.substr(0, 64));
+}
+
+// "TENANCYD_READ_TIMEOUT" → "read-timeout"; empty when not ours.
+std::string SettingOfVariable(std::string_view variable) {
+  constexpr std::string_view kPrefix = "TENANCYD_";
+  if (!variable.starts_with(kPrefix)) return {};
+  std::string name;
+  for (char c : variable.substr(kPrefix.size()))
+    name += c == '_' ? '-' : static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  return name;
+}
+
+}  // namespace
+
+tenancy::Result<DaemonOptions> ParseDaemonOptions(std::span<const char* const> args,
+                                                  std::span<const char* const> environment) {
+  // Flags first, collected: --config may name the file, and they win.
+  std::vector<Setting> flags;
+  std::string config_path;
+  bool help = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i] ? args[i] : "";
     if (arg == "--help" || arg == "-h") {
-      o.help = true;
+      help = true;
       continue;
     }
-    if (!arg.starts_with("--")) return Fail(Errc::kInvalidArgument, "unexpected argument '" + std::string(arg) + "'");
+    if (!arg.starts_with("--")) return Fail(Errc::kInvalidArgument, "unexpected argument '" + SafeFlag(arg) + "'");
     std::string flag(arg);
-    std::string value;
+    std::optional<std::string> value;
     if (const auto eq = flag.find('='); eq != std::string::npos) {
       value = flag.substr(eq + 1);
       flag.resize(eq);
-    } else {
-      if (i + 1 >= args.size() || !args[i + 1])
-        return Fail(Errc::kInvalidArgument, flag + " needs a value");
-      value = args[++i];
     }
-    const auto set = [&](auto result, auto& field) -> tenancy::Result<void> {
-      if (!result) return result.error();
-      field = *result;
-      return {};
-    };
-    tenancy::Result<void> r;
-    if (flag == "--listen") {
-      r = Listen(value, o.server);
-    } else if (flag == "--data") {
-      o.platform.data_dir = value;
-    } else if (flag == "--store") {
-      o.platform.store_url = value;
-    } else if (flag == "--store-admin-url") {
-      o.platform.store_admin_url = value;
-    } else if (flag == "--master-key-file") {
-      o.platform.master_key_file = value;
-    } else if (flag == "--base-domain") {
-      o.platform.base_domain = value;
-    } else if (flag == "--threads") {
-      auto n = Number(flag, value);
-      if (n && (*n < 1 || *n > 256)) n = Fail(Errc::kInvalidArgument, "--threads must be 1-256");
-      if (n) o.server.threads = static_cast<unsigned>(*n);
-      r = n ? tenancy::Result<void>{} : tenancy::Result<void>(n.error());
-    } else if (flag == "--read-timeout") {
-      r = set(Duration(flag, value), o.server.read_timeout);
-    } else if (flag == "--idle-timeout") {
-      r = set(Duration(flag, value), o.server.idle_timeout);
-    } else if (flag == "--write-timeout") {
-      r = set(Duration(flag, value), o.server.write_timeout);
-    } else if (flag == "--drain-timeout") {
-      r = set(Duration(flag, value), o.server.drain_timeout);
-    } else if (flag == "--max-header-bytes") {
-      r = set(Size(flag, value), o.server.max_header_bytes);
-    } else if (flag == "--max-body-bytes") {
-      r = set(Size(flag, value), o.server.max_body_bytes);
-    } else if (flag == "--pipeline-limit") {
-      r = set(Number(flag, value), o.server.pipeline_limit);
-    } else if (flag == "--token-ttl") {
-      auto d = Duration(flag, value);
-      if (d) o.app.token_ttl = std::chrono::duration_cast<std::chrono::seconds>(*d);
-      r = d ? tenancy::Result<void>{} : tenancy::Result<void>(d.error());
-    } else {
-      return Fail(Errc::kInvalidArgument, "unknown flag " + flag.substr(0, 64));
+    const std::string name = flag.substr(2);
+    if (name != "config" && !IsSetting(name))
+      return Fail(Errc::kInvalidArgument, "unknown flag " + SafeFlag(flag));
+    if (!value) {
+      if (IsSwitch(name)) {
+        value = "true";
+      } else {
+        if (i + 1 >= args.size() || !args[i + 1]) return Fail(Errc::kInvalidArgument, flag + " needs a value");
+        value = args[++i];
+      }
     }
-    if (!r) return r.error();
+    if (name == "config") {
+      config_path = *value;
+      if (config_path.empty()) return Fail(Errc::kInvalidArgument, "--config needs a file");
+    } else {
+      flags.emplace_back(name, std::move(*value));
+    }
   }
+
+  // The environment: every TENANCYD_* must name a setting.
+  std::vector<Setting> env;
+  std::string env_config;
+  for (const char* entry : environment) {
+    if (!entry) continue;
+    const std::string_view e(entry);
+    const auto eq = e.find('=');
+    if (eq == std::string_view::npos) continue;
+    const std::string_view variable = e.substr(0, eq);
+    const std::string name = SettingOfVariable(variable);
+    if (name.empty()) continue;
+    if (name == "config") {
+      env_config = std::string(e.substr(eq + 1));
+      continue;
+    }
+    if (!IsSetting(name))
+      return Fail(Errc::kInvalidArgument, "unknown environment variable " + SafeFlag(variable));
+    env.emplace_back(name, std::string(e.substr(eq + 1)));
+  }
+  if (config_path.empty()) config_path = env_config;
+
+  DaemonOptions o;
+  o.help = help;
+  if (help) return o;
+  if (!config_path.empty()) {
+    auto text = ReadConfigFile(config_path);
+    if (!text) return text.error();
+    auto file = ParseConfigJson(*text, SettingNames{.is_known = IsSetting, .is_switch = IsSwitch});
+    if (!file) return file.error();
+    for (const auto& [name, value] : *file)
+      if (auto r = Apply(o, name, value); !r)
+        return Fail(Errc::kInvalidArgument, "config file key '" + name + "': " + r.error().message);
+  }
+  for (const auto& [name, value] : env)
+    if (auto r = Apply(o, name, value); !r)
+      return Fail(Errc::kInvalidArgument, "environment: " + r.error().message);
+  for (const auto& [name, value] : flags)
+    if (auto r = Apply(o, name, value); !r) return r.error();
   if (o.platform.data_dir.empty()) return Fail(Errc::kInvalidArgument, "--data is empty");
   if (auto v = Validate(o.server); !v) return v.error();
   return o;
+}
+
+tenancy::Result<DaemonOptions> ParseCommandLine(std::span<const char* const> args) {
+  return ParseDaemonOptions(args, {});
 }
 
 }  // namespace tenancyd

@@ -1,5 +1,8 @@
 #include "data_schema.hpp"
 
+#include "tenancy/events.hpp"
+#include "tenancy/webhooks.hpp"
+
 namespace tenancyd {
 
 tenancy::Schema ServerSchema() {
@@ -63,6 +66,12 @@ tenancy::Schema ServerSchema() {
        "minimum_applied BIGINT NOT NULL, total BIGINT NOT NULL, distance_m BIGINT NOT NULL, "
        "duration_s BIGINT NOT NULL, pickup_zone TEXT NOT NULL, issued_at BIGINT NOT NULL, "
        "PRIMARY KEY (tenant_id, ride_id));"});
+  // The library's tenant-namespace tables: the event outbox (written in the
+  // same transaction as the ride change) and the webhook subscriptions,
+  // deliveries and delivery log. They live with the tenant's data in every
+  // model and travel with its backups.
+  s.migrations.push_back(tenancy::Events::SchemaMigration(6));
+  s.migrations.push_back(tenancy::Webhooks::SchemaMigration(7));
   return s;
 }
 

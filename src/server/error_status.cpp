@@ -48,8 +48,10 @@ constexpr ErrorStatus kByFailure[] = {
     /* kRouteNotFound */ {status::not_found, "not_found", "Not Found", true, "no such resource"},
     /* kMethodNotAllowed */ {status::method_not_allowed, "method_not_allowed",
                              "Method Not Allowed"},
+    /* kRequestTimeout */ {status::request_timeout, "request_timeout", "Request Timeout"},
+    /* kServerBusy */ {status::service_unavailable, "server_busy", "Server Busy"},
 };
-static_assert(std::size(kByFailure) == static_cast<std::size_t>(HttpFailure::kMethodNotAllowed) + 1);
+static_assert(std::size(kByFailure) == static_cast<std::size_t>(HttpFailure::kServerBusy) + 1);
 
 }  // namespace
 

@@ -30,6 +30,8 @@ enum class HttpFailure {
   kBodyTooLarge,      // the body exceeds the limit
   kRouteNotFound,     // no route has this path
   kMethodNotAllowed,  // a route has this path, not this method
+  kRequestTimeout,    // the request did not arrive within the read timeout
+  kServerBusy,        // the connection cap is reached
 };
 
 struct ErrorStatus {

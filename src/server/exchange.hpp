@@ -59,6 +59,8 @@ struct Exchange {
   explicit Exchange(Request& r) : request(r) {}
 
   Request& request;
+  // The connection's peer, from the transport (never from a header).
+  Connection connection{};
   std::string_view path{};   // the target's path, as sent
   std::string_view query{};  // after '?', as sent
   std::chrono::steady_clock::time_point started{};

@@ -8,6 +8,7 @@
 // Thread safety: values.
 #pragma once
 
+#include <boost/asio/ip/address.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/json/value.hpp>
@@ -23,6 +24,14 @@ using Response = http::response<http::string_body>;
 
 inline constexpr std::string_view kJsonType = "application/json";
 inline constexpr std::string_view kProblemType = "application/problem+json";
+
+// What the transport knows about the connection a request came over.
+struct Connection {
+  // The TCP peer's IP address (no proxy header is trusted). Unspecified
+  // (0.0.0.0) when the request did not come over a socket, e.g. a test
+  // driving the pipeline directly.
+  boost::asio::ip::address peer{};
+};
 
 // A response with a JSON body (serialized here) and its Content-Type.
 Response JsonResponse(http::status status, const boost::json::value& body);

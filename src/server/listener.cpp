@@ -44,7 +44,10 @@ void Listener::OnAccept(boost::beast::error_code ec, tcp::socket socket) {
   shared_.connections_accepted.fetch_add(1, std::memory_order_relaxed);
   boost::beast::error_code opt_ec;
   socket.set_option(tcp::no_delay(true), opt_ec);
-  std::make_shared<Session>(std::move(socket), shared_)->Start();
+  // Past the cap the connection is still accepted, so the client reads a
+  // 503 rather than waiting in the backlog; that session only writes it.
+  const bool over_capacity = shared_.registry.size() >= shared_.options.max_connections;
+  std::make_shared<Session>(std::move(socket), shared_, over_capacity)->Start();
   Accept();
 }
 

@@ -25,8 +25,9 @@ tenancy::Result<Response> Pipeline::Run(Exchange& x) const {
   return route.handler(x);
 }
 
-Response Pipeline::Handle(Request&& request) const {
+Response Pipeline::Handle(Request&& request, const Connection& connection) const {
   Exchange x(request);
+  x.connection = connection;
   x.started = std::chrono::steady_clock::now();
   const Target target = SplitTarget(request.target());
   x.path = target.path;

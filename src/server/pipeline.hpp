@@ -39,7 +39,9 @@ class Pipeline {
   // REQUIRES: the parts outlive the pipeline.
   explicit Pipeline(PipelineParts parts);
 
-  Response Handle(Request&& request) const;
+  // `connection`: what the transport knows of the request's connection
+  // (the sign-up limiter keys on its peer address).
+  Response Handle(Request&& request, const Connection& connection = {}) const;
 
  private:
   tenancy::Result<Response> Run(Exchange& x) const;

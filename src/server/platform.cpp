@@ -41,7 +41,7 @@ tenancy::Result<std::unique_ptr<tenancy::KeyProvider>> OpenMasterKey(const Platf
 
 }  // namespace
 
-Platform::~Platform() = default;
+Platform::~Platform() { StopDispatcher(); }
 
 tenancy::Result<std::unique_ptr<Platform>> Platform::Open(PlatformOptions options) {
   if (options.data_dir.empty()) return Fail(Errc::kInvalidArgument, "the data directory is empty");
@@ -93,7 +93,56 @@ tenancy::Result<std::unique_ptr<Platform>> Platform::Open(PlatformOptions option
   p->resolver_ = std::make_unique<tenancy::TenantResolver>(*p->directory_, ropt);
 
   if (auto g = p->OpenGovernance(); !g) return g.error();
+  p->OpenOperations();
   return p;
+}
+
+void Platform::OpenOperations() {
+  const PlatformOptions& o = options_;
+  events_ = std::make_unique<tenancy::Events>(*store_, tenancy::EventOptions{.clock = o.clock});
+  webhook_transport_ = std::make_unique<tenancy::net::HttpWebhookTransport>();
+  tenancy::WebhookOptions wopt;
+  wopt.clock = o.clock;
+  wopt.policy = o.webhook_policy;
+  webhooks_ = std::make_unique<tenancy::Webhooks>(*store_, *events_, *cipher_, *webhook_transport_,
+                                                  std::move(wopt));
+  backup_ = std::make_unique<tenancy::Backup>(
+      tenancy::BackupSources{.directory = directory_.get(),
+                             .keyring = keyring_.get(),
+                             .keyring_path = o.data_dir + "/control.db",
+                             .master_keys = keys_.get(),
+                             .config = config_.get(),
+                             .clock = o.clock});
+  if (o.webhook_dispatch_interval > std::chrono::milliseconds::zero())
+    dispatcher_ = std::thread([this] { RunDispatcher(); });
+}
+
+tenancy::Result<tenancy::DispatchReport> Platform::DispatchWebhooks() {
+  return webhooks_->DispatchAll(*directory_);
+}
+
+void Platform::RunDispatcher() {
+  std::unique_lock lock(dispatcher_mu_);
+  while (!dispatcher_stop_) {
+    lock.unlock();
+    // Per-tenant failures are recorded in the report and retried on the
+    // next pass; a failed pass (storage) is retried the same way.
+    (void)DispatchWebhooks();
+    lock.lock();
+    dispatcher_cv_.wait_for(lock, options_.webhook_dispatch_interval,
+                            [this] { return dispatcher_stop_; });
+  }
+}
+
+void Platform::StopDispatcher() {
+  {
+    std::lock_guard lock(dispatcher_mu_);
+    dispatcher_stop_ = true;
+  }
+  dispatcher_cv_.notify_all();
+  // The shutdown hook and the destructor may both get here.
+  std::lock_guard join_lock(dispatcher_join_mu_);
+  if (dispatcher_.joinable()) dispatcher_.join();
 }
 
 tenancy::Result<void> Platform::OpenGovernance() {

@@ -13,6 +13,13 @@
 //   <data>/usage.db    → Metering
 //   <data>/config.db   → Config (the fleet settings of data_schema.hpp)
 //   <data>/flags/      → FlagStore (flagd documents per tenant, FlagFiles)
+//   store              → Events (the tenants' outboxes) and Webhooks (sealed
+//                        secrets through the FieldCipher, delivered over
+//                        plain http by tenancy_net's HttpWebhookTransport)
+//   (all of the above) → Backup (per-tenant backup files and restores)
+// A dispatcher thread calls Webhooks::DispatchAll every
+// `webhook_dispatch_interval`; it is stopped (after its current pass) by
+// StopDispatcher or the destructor, before anything it uses closes.
 // Quotas, quarantine and metering read one shared clock: a TickingClock the
 // platform owns (one atomic load per read), unless a test injects one.
 //
@@ -23,15 +30,21 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "flag_files.hpp"
+#include "net/http_client.hpp"
 #include "tenancy/auth.hpp"
+#include "tenancy/backup.hpp"
 #include "tenancy/authz.hpp"
 #include "tenancy/clock.hpp"
 #include "tenancy/config.hpp"
 #include "tenancy/directory.hpp"
+#include "tenancy/events.hpp"
 #include "tenancy/flags.hpp"
 #include "tenancy/keys.hpp"
 #include "tenancy/metering.hpp"
@@ -39,6 +52,7 @@
 #include "tenancy/quota.hpp"
 #include "tenancy/resolve.hpp"
 #include "tenancy/store.hpp"
+#include "tenancy/webhooks.hpp"
 
 namespace tenancyd {
 
@@ -70,6 +84,13 @@ struct PlatformOptions {
   // (zero: only when Evaluate is called).
   tenancy::QuarantineOptions quarantine{.read_only = true,
                                         .evaluate_every = std::chrono::seconds{5}};
+  // Which address classes webhook targets may resolve to. Default: public
+  // addresses only (loopback, private, link-local... refused); tests allow
+  // loopback.
+  tenancy::TargetPolicy webhook_policy{};
+  // How often the dispatcher thread runs Webhooks::DispatchAll; zero: no
+  // thread (tests call DispatchWebhooks themselves).
+  std::chrono::milliseconds webhook_dispatch_interval{1000};
 };
 
 class Platform {
@@ -96,6 +117,16 @@ class Platform {
   tenancy::FlagStore& flags() noexcept { return flags_; }
   // The flag documents behind flags(), one file per tenant.
   FlagFiles& flag_files() noexcept { return *flag_files_; }
+  const tenancy::Events& events() const noexcept { return *events_; }
+  tenancy::Webhooks& webhooks() noexcept { return *webhooks_; }
+  const tenancy::Backup& backup() const noexcept { return *backup_; }
+
+  // One dispatch pass over every live tenant, on the caller's thread (what
+  // the dispatcher thread runs; tests call it directly).
+  tenancy::Result<tenancy::DispatchReport> DispatchWebhooks();
+  // Stops the dispatcher thread after its current pass; idempotent. Called
+  // on graceful shutdown and by the destructor.
+  void StopDispatcher();
 
   // Writes meters and quota usage out (graceful shutdown). The first
   // failure is returned; both are attempted.
@@ -104,6 +135,8 @@ class Platform {
  private:
   Platform() = default;
   tenancy::Result<void> OpenGovernance();
+  void OpenOperations();
+  void RunDispatcher();
   PlatformOptions options_;
   std::unique_ptr<tenancy::KeyProvider> keys_;
   std::unique_ptr<tenancy::Keyring> keyring_;
@@ -122,6 +155,16 @@ class Platform {
   std::unique_ptr<tenancy::Config> config_;
   tenancy::FlagStore flags_;
   std::unique_ptr<FlagFiles> flag_files_;
+  std::unique_ptr<tenancy::Events> events_;
+  std::unique_ptr<tenancy::net::HttpWebhookTransport> webhook_transport_;
+  std::unique_ptr<tenancy::Webhooks> webhooks_;
+  std::unique_ptr<tenancy::Backup> backup_;
+  // The dispatcher: waits `webhook_dispatch_interval` or until stopped.
+  std::mutex dispatcher_mu_;
+  std::condition_variable dispatcher_cv_;
+  bool dispatcher_stop_ = false;
+  std::mutex dispatcher_join_mu_;
+  std::thread dispatcher_;
 };
 
 }  // namespace tenancyd

@@ -36,9 +36,10 @@
 
 namespace tenancyd {
 
-// Turns a complete request into its response. Called on an I/O thread;
-// must not block for long (it holds that thread). Exceptions answer 500.
-using RequestHandler = std::function<Response(Request&&)>;
+// Turns a complete request (and what is known of its connection) into its
+// response. Called on an I/O thread; must not block for long (it holds that
+// thread). Exceptions answer 500.
+using RequestHandler = std::function<Response(Request&&, const Connection&)>;
 
 struct ServerHooks {
   // Run once when the drain begins (e.g. readiness turns false).

@@ -23,6 +23,8 @@ tenancy::Result<void> Validate(const ServerOptions& o) {
     return Fail(Errc::kInvalidArgument, "max body bytes must be at most 4 GiB");
   if (o.pipeline_limit < 1 || o.pipeline_limit > 1024)
     return Fail(Errc::kInvalidArgument, "pipeline limit must be 1-1024");
+  if (o.max_connections < 1 || o.max_connections > 1'000'000)
+    return Fail(Errc::kInvalidArgument, "max connections must be 1-1000000");
   return {};
 }
 

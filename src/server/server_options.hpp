@@ -22,7 +22,8 @@ struct ServerOptions {
   unsigned threads = 2;
 
   // A request, from its first byte to its last, must arrive within this
-  // time; otherwise the connection is closed. Default 30 s.
+  // time; otherwise it is answered 408 `request_timeout` and the connection
+  // closes. Default 30 s.
   std::chrono::milliseconds read_timeout{30'000};
   // A keep-alive connection waiting for its next request is closed after
   // this time. Default 60 s.
@@ -46,6 +47,11 @@ struct ServerOptions {
   // is full the server stops reading that connection until a response has
   // been written. Default 8; 1..1024.
   std::size_t pipeline_limit = 8;
+  // Open connections at most. A connection accepted beyond it is answered
+  // 503 `server_busy` (with `Retry-After: 1`) at once, without reading a
+  // request, and closed; so a flood of idle or slow connections cannot
+  // take every descriptor. Default 10000; 1..1000000.
+  std::size_t max_connections = 10'000;
 
   // Whether SIGTERM and SIGINT start a graceful shutdown. The daemon sets
   // it; in-process servers (tests) leave signals alone. Default false.

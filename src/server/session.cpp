@@ -52,8 +52,25 @@ std::size_t SessionRegistry::size() const {
 
 // -- session --
 
-Session::Session(tcp::socket socket, SessionShared& shared)
-    : stream_(std::move(socket)), shared_(shared) {}
+namespace {
+// The peer's address; an IPv4 client on a dual-stack socket as IPv4.
+net::ip::address PeerOf(const tcp::socket& socket) {
+  beast::error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return {};
+  const net::ip::address a = endpoint.address();
+  if (a.is_v6() && a.to_v6().is_v4_mapped())
+    return net::ip::make_address_v4(net::ip::v4_mapped, a.to_v6());
+  return a;
+}
+}  // namespace
+
+Session::Session(tcp::socket socket, SessionShared& shared, bool over_capacity)
+    : stream_(std::move(socket)),
+      read_timer_(stream_.get_executor()),
+      connection_{.peer = PeerOf(stream_.socket())},
+      shared_(shared),
+      over_capacity_(over_capacity) {}
 
 Session::~Session() {
   if (shared_.registry.Remove(this) == 0 && shared_.draining.load() && shared_.on_last_session_gone)
@@ -65,6 +82,8 @@ void Session::Start() {
   net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
     // A drain that began before registration did not reach this session.
     if (self->shared_.draining.load()) self->draining_ = true;
+    if (self->over_capacity_)
+      return self->Reject(HttpFailure::kServerBusy, "the server is at its connection limit");
     self->ReadNext();
   });
 }
@@ -123,14 +142,38 @@ void Session::OnFirstBytes(beast::error_code ec, std::size_t n) {
 }
 
 void Session::ReadRequest() {
-  stream_.expires_after(shared_.options.read_timeout);
+  // The stream's own expiry only backs the timer up (and bounds a write
+  // still in progress): it closes the socket, and a late client is owed
+  // its 408.
+  stream_.expires_after(shared_.options.read_timeout + shared_.options.write_timeout);
+  read_timed_out_ = false;
+  ArmReadTimer(++read_generation_, shared_.options.read_timeout);
   http::async_read(stream_, buffer_, *parser_,
                    beast::bind_front_handler(&Session::OnRead, shared_from_this()));
 }
 
+void Session::ArmReadTimer(std::uint64_t generation, std::chrono::milliseconds after) {
+  read_timer_.expires_after(after);
+  read_timer_.async_wait([self = shared_from_this(), generation](beast::error_code ec) {
+    if (ec || self->closed_ || !self->reading_ || self->read_generation_ != generation) return;
+    // Cancelling aborts every operation on the socket: while an earlier
+    // response is still being written, look again shortly (the write has
+    // its own deadline).
+    if (!self->queue_.empty()) return self->ArmReadTimer(generation, std::chrono::milliseconds(50));
+    self->read_timed_out_ = true;
+    beast::error_code cancel_ec;
+    self->stream_.socket().cancel(cancel_ec);
+  });
+}
+
 void Session::OnRead(beast::error_code ec, std::size_t) {
   reading_ = false;
+  read_timer_.cancel();
   if (closed_) return;
+  if (read_timed_out_ && ec == net::error::operation_aborted)
+    return Reject(HttpFailure::kRequestTimeout,
+                  "the request did not arrive within " +
+                      std::to_string(shared_.options.read_timeout.count()) + " ms");
   if (ec == http::error::header_limit)
     return Reject(HttpFailure::kHeaderTooLarge,
                   "the request line and headers exceed " +
@@ -167,7 +210,7 @@ void Session::OnRead(beast::error_code ec, std::size_t) {
 Response Session::Handle(Request&& request) {
   shared_.requests_handled.fetch_add(1, std::memory_order_relaxed);
   try {
-    return shared_.handler(std::move(request));
+    return shared_.handler(std::move(request), connection_);
   } catch (...) {
     // A bug in a handler costs one request, never the process.
     const std::string id = NewRequestId();
@@ -240,6 +283,7 @@ void Session::Linger() {
 void Session::CloseNow() {
   if (closed_) return;
   closed_ = true;
+  read_timer_.cancel();
   beast::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
   stream_.close();

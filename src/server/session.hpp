@@ -10,11 +10,18 @@
 // lingering close: the send side is shut and unread input is discarded for
 // a bounded time, so the client sees the response rather than a reset.
 //
+// The read timeout is a timer of the session's own, not the stream's
+// expiry (which closes the socket): a request that has not fully arrived in
+// time is answered 408 `request_timeout` before the connection closes. A
+// session started `over_capacity` answers 503 `server_busy` at once and
+// closes, without reading a request.
+//
 // Thread safety: every member runs on the connection's strand; Drain() and
 // Abort() may be called from any thread (they post to it).
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -66,7 +73,7 @@ struct SessionShared {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(boost::asio::ip::tcp::socket socket, SessionShared& shared);
+  Session(boost::asio::ip::tcp::socket socket, SessionShared& shared, bool over_capacity = false);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -81,6 +88,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void ReadNext();
   void OnFirstBytes(boost::beast::error_code ec, std::size_t n);
   void ReadRequest();
+  void ArmReadTimer(std::uint64_t generation, std::chrono::milliseconds after);
   void OnRead(boost::beast::error_code ec, std::size_t n);
   Response Handle(Request&& request);
   void Reject(HttpFailure failure, std::string_view detail);
@@ -92,6 +100,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void CloseNow();
 
   boost::beast::tcp_stream stream_;
+  boost::asio::steady_timer read_timer_;
+  Connection connection_;
   boost::beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::deque<Response> queue_;  // front: being written
@@ -104,6 +114,9 @@ class Session : public std::enable_shared_from_this<Session> {
   bool draining_ = false;
   bool lingering_ = false;
   bool closed_ = false;
+  bool over_capacity_ = false;
+  bool read_timed_out_ = false;      // the read timer cancelled the read
+  std::uint64_t read_generation_ = 0;  // which read the timer belongs to
 };
 
 }  // namespace tenancyd

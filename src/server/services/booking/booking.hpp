@@ -92,6 +92,14 @@ tenancy::Result<Response> MoveRide(DataPlane& dp, Exchange& x, std::string_view 
 // when it has one, within dispatch.radius_m, passing dispatch.rule) and
 // assigns it inside `tx`: the driver becomes busy, the ride assigned.
 // Returns whether a driver was assigned.
+// Appends the event `type` ("ride.requested", "ride.assigned",
+// "ride.completed", "ride.cancelled") for `ride` to the tenant's outbox in
+// `tx`, so the event commits with the ride change or not at all. The
+// payload carries ids, state and fare only: rider details are encrypted at
+// rest and never copied into the plaintext event log.
+tenancy::Result<void> AppendRideEvent(DataPlane& dp, tenancy::Transaction& tx,
+                                      std::string_view type, const Ride& ride);
+
 tenancy::Result<bool> AssignNearestDriver(DataPlane& dp, tenancy::Transaction& tx,
                                           const tenancy::ConfigSnapshot& config, Ride& ride);
 

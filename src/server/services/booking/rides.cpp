@@ -8,6 +8,7 @@
 #include "middleware/governance.hpp"
 #include "services/booking/booking.hpp"
 #include "services/booking/trip_input.hpp"
+#include "tenancy/events.hpp"
 
 namespace tenancyd {
 namespace json = boost::json;
@@ -58,6 +59,23 @@ json::value OptTime(const std::optional<std::int64_t>& v) {
 }
 
 }  // namespace
+
+tenancy::Result<void> AppendRideEvent(DataPlane& dp, tenancy::Transaction& tx,
+                                      std::string_view type, const Ride& ride) {
+  // An Events is a prepared repository over the store: cheap next to the
+  // transaction it joins.
+  const tenancy::Events events(dp.store, tenancy::EventOptions{.clock = &dp.clock});
+  json::object payload{{"ride_id", ride.id}, {"state", ride.state}};
+  payload["driver_id"] = ride.driver_id ? json::value(*ride.driver_id) : json::value(nullptr);
+  if (ride.fare) {
+    payload["fare"] = *ride.fare;
+    payload["currency"] = ride.currency;
+  }
+  if (ride.cancel_reason) payload["cancel_reason"] = *ride.cancel_reason;
+  auto seq = events.Append(tx, type, payload);
+  if (!seq) return seq.error();
+  return {};
+}
 
 json::object RideJson(const Ride& r) {
   return json::object{
@@ -154,8 +172,10 @@ tenancy::Result<Response> CreateRide(DataPlane& dp, Exchange& x) {
     if (auto r = dp.rides.Insert(tx, ride); !r) return r;
     RideKey k{*key, ride.id, digest, ride.created_at, {}};
     if (auto r = dp.ride_keys.Insert(tx, k); !r) return r;
+    if (auto e = AppendRideEvent(dp, tx, "ride.requested", ride); !e) return e;
     auto assigned = AssignNearestDriver(dp, tx, *config, ride);
     if (!assigned) return assigned.error();
+    if (*assigned) return AppendRideEvent(dp, tx, "ride.assigned", ride);
     return {};
   });
   if (!done) return done.error();

@@ -66,6 +66,8 @@ tenancy::Result<Response> DispatchRide(DataPlane& dp, Exchange& x) {
                       "a ride in state '" + ride->state + "' cannot be dispatched");
     auto assigned = AssignNearestDriver(dp, tx, *config, *ride);
     if (!assigned) return assigned.error();
+    if (*assigned)
+      if (auto e = AppendRideEvent(dp, tx, "ride.assigned", *ride); !e) return e;
     out = std::move(*ride);
     return {};
   });
@@ -153,6 +155,11 @@ tenancy::Result<Response> MoveRide(DataPlane& dp, Exchange& x, std::string_view 
     ride->state = std::string(to);
     ride->updated_at = now;
     if (auto up = dp.rides.Update(tx, *ride); !up) return up;
+    if (to == "completed" || to == "cancelled")
+      if (auto e = AppendRideEvent(dp, tx, to == "completed" ? "ride.completed" : "ride.cancelled",
+                                   *ride);
+          !e)
+        return e;
     out = std::move(*ride);
     return {};
   });

@@ -22,6 +22,8 @@
 #include <boost/json/object.hpp>
 
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "router.hpp"
@@ -59,6 +61,28 @@ tenancy::Result<Response> ChangeTenantState(const ControlPlane& cp, Exchange& x,
                                             tenancy::TenantState to);
 tenancy::Result<Response> OffboardTenant(const ControlPlane& cp, Exchange& x);
 tenancy::Result<Response> RotateTenantKey(const ControlPlane& cp, Exchange& x);
+
+// -- onboarding, shared with the public sign-up (onboard.cpp) --
+
+// A tenant to create together with its first admin.
+struct NewTenant {
+  tenancy::ProvisionRequest request{};  // REQUIRES: fields already validated
+  std::optional<std::string> admin_name{};
+  std::optional<std::string> admin_email{};  // REQUIRES: a name or an email
+};
+// Provisions the tenant and a `tenant_admin` API key for its admin, and
+// answers 201 {"tenant": {...}, "admin": {"name", "email", "roles",
+// "api_key": {"client_id", "key"}}} with `Cache-Control: no-store` (the key
+// is shown once). kAlreadyExists when the slug is taken; when the key
+// cannot be created the tenant is offboarded again and the error returned.
+tenancy::Result<Response> CreateTenantWithAdmin(tenancy::Directory& directory,
+                                                tenancy::Authenticator& auth, const NewTenant& t);
+// A plausible e-mail address (one '@', a dot in the domain, no spaces or
+// control characters); deliverability is not checked.
+bool LooksLikeEmail(std::string_view e);
+// Longest admin name and e-mail accepted (an API key's name holds them).
+inline constexpr std::size_t kMaxAdminNameBytes = 200;
+inline constexpr std::size_t kMaxEmailBytes = 200;
 
 // -- shared by the handlers (tenant_json.cpp) --
 

@@ -9,13 +9,6 @@ namespace json = boost::json;
 using tenancy::Errc;
 using tenancy::Fail;
 
-namespace {
-
-constexpr std::size_t kMaxAdminNameBytes = 200;
-constexpr std::size_t kMaxEmailBytes = 200;  // an API key's name holds it
-
-// A plausible address: one '@', both sides non-empty, no spaces or controls,
-// a dot in the domain. Deliverability is not the control plane's concern.
 bool LooksLikeEmail(std::string_view e) {
   const auto at = e.find('@');
   if (at == std::string_view::npos || at == 0 || e.find('@', at + 1) != std::string_view::npos)
@@ -28,8 +21,6 @@ bool LooksLikeEmail(std::string_view e) {
     if (c <= 0x20 || c == 0x7F) return false;
   return true;
 }
-
-}  // namespace
 
 tenancy::Result<Response> OnboardTenant(const ControlPlane& cp, Exchange& x) {
   auto body = JsonBody::Parse(x.request, {"slug", "display_name", "tier", "model", "custom_domain",
@@ -74,26 +65,37 @@ tenancy::Result<Response> OnboardTenant(const ControlPlane& cp, Exchange& x) {
   if (*admin_email && !LooksLikeEmail(**admin_email))
     return Fail(Errc::kInvalidArgument, "field 'admin.email' is not an email address");
 
+  NewTenant t{.request = std::move(req), .admin_name = std::move(*admin_name),
+              .admin_email = std::move(*admin_email)};
+  auto res = CreateTenantWithAdmin(cp.directory, cp.auth, t);
+  if (!res) return res.error();
+  return std::move(*res);
+}
+
+tenancy::Result<Response> CreateTenantWithAdmin(tenancy::Directory& directory,
+                                                tenancy::Authenticator& auth, const NewTenant& t) {
+  const tenancy::ProvisionRequest& req = t.request;
   // Onboarding creates a credential: never twice for one tenant.
-  if (auto existing = cp.directory.GetBySlug(req.slug); existing)
+  if (auto existing = directory.GetBySlug(req.slug); existing)
     return Fail(Errc::kAlreadyExists, "a tenant with slug '" + req.slug + "' exists");
-  auto provisioned = cp.directory.Provision(req);
+  auto provisioned = directory.Provision(req);
   if (!provisioned) return provisioned.error();
   if (!provisioned->created)
     return Fail(Errc::kAlreadyExists, "a tenant with slug '" + req.slug + "' exists");
   const tenancy::Tenant& tenant = provisioned->tenant;
 
-  const std::string key_name = *admin_email && !(*admin_email)->empty() ? **admin_email : **admin_name;
-  auto key = cp.auth.CreateApiKey(tenant.id, key_name, {std::string(tenancy::roles::kTenantAdmin)});
+  const std::string key_name =
+      t.admin_email && !t.admin_email->empty() ? *t.admin_email : t.admin_name.value_or("admin");
+  auto key = auth.CreateApiKey(tenant.id, key_name, {std::string(tenancy::roles::kTenantAdmin)});
   if (!key) {
     // A tenant nobody can administer is not onboarded: undo it.
-    (void)cp.directory.Offboard(tenant.id, "onboarding failed: no admin credential");
+    (void)directory.Offboard(tenant.id, "onboarding failed: no admin credential");
     return key.error();
   }
 
   json::object admin_out;
-  admin_out["name"] = *admin_name ? json::value(**admin_name) : json::value(nullptr);
-  admin_out["email"] = *admin_email ? json::value(**admin_email) : json::value(nullptr);
+  admin_out["name"] = t.admin_name ? json::value(*t.admin_name) : json::value(nullptr);
+  admin_out["email"] = t.admin_email ? json::value(*t.admin_email) : json::value(nullptr);
   admin_out["roles"] = json::array{json::string(tenancy::roles::kTenantAdmin)};
   admin_out["api_key"] = json::object{{"client_id", key->info.key_id}, {"key", key->key}};
   json::object out{{"tenant", TenantJson(tenant)}, {"admin", std::move(admin_out)}};
