@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "crypto/field_ad.hpp"
 #include "tenancy/keys.hpp"
 
 namespace tenancy {
@@ -11,25 +12,8 @@ namespace {
 
 constexpr std::size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr std::size_t kHeader = 1 + 4;
-constexpr std::string_view kAdLabel = "tenancy.field.v1";
-
-using AdBuffer = boost::container::small_vector<unsigned char, 256>;
-
-// Associated data: label, tenant, table, column, row key, each length-prefixed
-// so no two addresses share an encoding.
-void BuildAd(const FieldAddress& at, AdBuffer& ad) {
-  auto put = [&](const void* p, std::size_t n) {
-    const std::uint32_t len = static_cast<std::uint32_t>(n);
-    for (int i = 3; i >= 0; --i) ad.push_back(static_cast<unsigned char>(len >> (8 * i)));
-    const auto* b = static_cast<const unsigned char*>(p);
-    ad.insert(ad.end(), b, b + n);
-  };
-  put(kAdLabel.data(), kAdLabel.size());
-  put(at.tenant_id.data(), at.tenant_id.size());
-  put(at.table.data(), at.table.size());
-  put(at.column.data(), at.column.size());
-  put(at.row_key.data(), at.row_key.size());
-}
+using AdBuffer = crypto::FieldAdBuffer;
+using crypto::BuildFieldAd;
 
 }  // namespace
 
@@ -38,7 +22,7 @@ Result<Blob> FieldCipher::Seal(const FieldAddress& at, BlobView plaintext) const
   auto key = keyring_.Unwrap(at.tenant_id, 0, &version);
   if (!key) return key.error();
   AdBuffer ad;
-  BuildAd(at, ad);
+  BuildFieldAd(at, ad);
   Blob out(kOverhead + plaintext.size());
   out[0] = kFormat;
   for (int i = 0; i < 4; ++i) out[1 + i] = static_cast<std::uint8_t>(static_cast<std::uint32_t>(version) >> (8 * (3 - i)));
@@ -71,7 +55,7 @@ Result<Blob> FieldCipher::Open(const FieldAddress& at, BlobView sealed) const {
     return key.error();
   }
   AdBuffer ad;
-  BuildAd(at, ad);
+  BuildFieldAd(at, ad);
   Blob out(sealed.size() - kOverhead);
   unsigned long long len = 0;
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(

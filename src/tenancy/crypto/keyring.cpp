@@ -30,9 +30,7 @@ CREATE TABLE IF NOT EXISTS tenancy_data_keys (
 constexpr std::size_t kMaxCachedKeys = 65536;  // tenants
 constexpr std::chrono::seconds kCacheTtl{30};
 
-std::string WrapAd(std::string_view tenant, int version) {
-  return "tenancy.dek.v1\x1f" + std::string(tenant) + "\x1f" + std::to_string(version);
-}
+std::string WrapAd(std::string_view tenant, int version) { return crypto::DataKeyWrapAd(tenant, version); }
 
 Blob WrapKey(const SecretBytes& dek, const MasterKey& kek, std::string_view tenant, int version) {
   return crypto::WrapSecret(dek.bytes(), kek, WrapAd(tenant, version));

@@ -3,11 +3,18 @@
 // be swapped for another.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "tenancy/keys.hpp"
 
 namespace tenancy::crypto {
+
+// The associated data of a tenant's data key `version`, wrapped under a
+// master key (the keyring writes it; restore re-opens backed-up keys with it).
+inline std::string DataKeyWrapAd(std::string_view tenant, int version) {
+  return "tenancy.dek.v1\x1f" + std::string(tenant) + "\x1f" + std::to_string(version);
+}
 
 Blob WrapSecret(std::span<const unsigned char> secret, const MasterKey& kek, std::string_view ad);
 

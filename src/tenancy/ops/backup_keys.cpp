@@ -2,8 +2,7 @@
 
 #include <sodium.h>
 
-#include <boost/container/small_vector.hpp>
-
+#include "crypto/field_ad.hpp"
 #include "crypto/wrap.hpp"
 #include "storage/sqlite/sqlite_connection.hpp"
 
@@ -12,28 +11,8 @@ namespace {
 
 constexpr std::size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr std::size_t kHeader = 1 + 4;  // format, key version
-constexpr std::string_view kFieldAdLabel = "tenancy.field.v1";
 
-// The keyring's associated data for a wrapped data key (keyring.cpp).
-std::string WrapAd(std::string_view tenant, int version) {
-  return "tenancy.dek.v1\x1f" + std::string(tenant) + "\x1f" + std::to_string(version);
-}
-
-// FieldCipher's associated data (field_cipher.cpp): label, tenant, table,
-// column, row key, each with a big-endian u32 length.
-void BuildFieldAd(const FieldAddress& at, boost::container::small_vector<unsigned char, 256>& ad) {
-  auto put = [&](const void* p, std::size_t n) {
-    const auto len = static_cast<std::uint32_t>(n);
-    for (int i = 3; i >= 0; --i) ad.push_back(static_cast<unsigned char>(len >> (8 * i)));
-    const auto* b = static_cast<const unsigned char*>(p);
-    ad.insert(ad.end(), b, b + n);
-  };
-  put(kFieldAdLabel.data(), kFieldAdLabel.size());
-  put(at.tenant_id.data(), at.tenant_id.size());
-  put(at.table.data(), at.table.size());
-  put(at.column.data(), at.column.size());
-  put(at.row_key.data(), at.row_key.size());
-}
+using crypto::DataKeyWrapAd;
 
 struct KeyRows final : detail::RowSink {
   std::vector<WrappedKey> keys;
@@ -76,7 +55,7 @@ Result<SecretBytes> UnwrapDataKey(const KeyProvider& provider, std::string_view 
     return Fail(Errc::kFailedPrecondition, "the backup's data keys are wrapped under master key '" +
                                                key.master_key_id +
                                                "', which this instance does not have");
-  auto dek = crypto::UnwrapSecret(key.wrapped, **kek, WrapAd(tenant, key.version), kKeyBytes);
+  auto dek = crypto::UnwrapSecret(key.wrapped, **kek, DataKeyWrapAd(tenant, key.version), kKeyBytes);
   if (!dek)
     return Fail(Errc::kFailedPrecondition, "the backup's data key version " +
                                                std::to_string(key.version) +
@@ -94,8 +73,8 @@ int SealedVersion(BlobView value) noexcept {
 
 Result<Blob> OpenSealed(const SecretBytes& key, const FieldAddress& at, BlobView sealed) {
   if (SealedVersion(sealed) == 0) return Fail(Errc::kDataCorrupted, "not a field ciphertext");
-  boost::container::small_vector<unsigned char, 256> ad;
-  BuildFieldAd(at, ad);
+  crypto::FieldAdBuffer ad;
+  crypto::BuildFieldAd(at, ad);
   Blob out(sealed.size() - FieldCipher::kOverhead);
   unsigned long long len = 0;
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(
