@@ -21,6 +21,7 @@
 // Thread safety: the descriptors are immutable after first use.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -29,6 +30,10 @@
 #include "tenancy/store.hpp"
 
 namespace tenancyd {
+
+// Limits of the person fields stored for drivers and riders (bytes).
+inline constexpr std::size_t kMaxPersonName = 200;
+inline constexpr std::size_t kMaxPhone = 32;
 
 tenancy::Schema ServerSchema();
 

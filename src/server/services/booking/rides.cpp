@@ -18,8 +18,6 @@ using tenancy::Fail;
 namespace {
 
 constexpr std::size_t kMaxIdempotencyKey = 255;
-constexpr std::size_t kMaxName = 200;
-constexpr std::size_t kMaxPhone = 32;
 
 tenancy::Result<std::string> ReadIdempotencyKey(Exchange& x) {
   const auto it = x.request.find("Idempotency-Key");
@@ -114,7 +112,7 @@ tenancy::Result<Response> CreateRide(DataPlane& dp, Exchange& x) {
   auto rider = body->OptionalObject("rider", {"name", "phone"});
   if (!rider) return rider.error();
   if (*rider) {
-    auto n = (*rider)->OptionalString("name", kMaxName);
+    auto n = (*rider)->OptionalString("name", kMaxPersonName);
     if (!n) return n.error();
     name = std::move(*n);
     auto p = (*rider)->OptionalString("phone", kMaxPhone);

@@ -8,8 +8,6 @@ using tenancy::Fail;
 
 namespace {
 
-constexpr std::size_t kMaxName = 200;
-constexpr std::size_t kMaxPhone = 32;
 constexpr std::size_t kMaxId = 64;
 
 tenancy::Result<void> CheckPhone(const std::string& phone) {
@@ -27,7 +25,7 @@ tenancy::Result<void> CheckPhone(const std::string& phone) {
 // of this tenant).
 tenancy::Result<void> ApplyDriverFields(DataPlane& dp, tenancy::Scope scope, const JsonBody& body,
                                         Driver& d) {
-  auto name = body.OptionalString("name", kMaxName);
+  auto name = body.OptionalString("name", kMaxPersonName);
   if (!name) return name.error();
   if (*name) {
     if ((*name)->empty()) return Fail(Errc::kInvalidArgument, "field 'name' must not be empty");
