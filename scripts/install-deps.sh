@@ -21,6 +21,7 @@ if [[ "$what" == "test" ]]; then
   command -v npm >/dev/null 2>&1 || packages+=(npm)
   # The contract tests
   packages+=(python3-jsonschema)  # OpenAPI response validation
+  packages+=(wrk)  # tenancyd load benchmarks (benchmarks/load)
 fi
 
 missing=()

@@ -79,6 +79,8 @@ tenancy::Result<std::unique_ptr<App>> App::Open(PlatformOptions platform, AppOpt
                       .quarantine_read_only = p.options().quarantine.read_only});
   app->parts_.admission.push_back(app->governance_.get());
   app->parts_.accounting.push_back(app->governance_.get());
+  // (observability: routes and accounting sink)
+  // (audit: routes and accounting sink)
   app->Rebuild();
   return app;
 }

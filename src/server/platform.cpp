@@ -93,11 +93,11 @@ tenancy::Result<std::unique_ptr<Platform>> Platform::Open(PlatformOptions option
   p->resolver_ = std::make_unique<tenancy::TenantResolver>(*p->directory_, ropt);
 
   if (auto g = p->OpenGovernance(); !g) return g.error();
-  p->OpenOperations();
+  if (auto ops = p->OpenOperations(); !ops) return ops.error();
   return p;
 }
 
-void Platform::OpenOperations() {
+tenancy::Result<void> Platform::OpenOperations() {
   const PlatformOptions& o = options_;
   events_ = std::make_unique<tenancy::Events>(*store_, tenancy::EventOptions{.clock = o.clock});
   webhook_transport_ = std::make_unique<tenancy::net::HttpWebhookTransport>();
@@ -113,8 +113,11 @@ void Platform::OpenOperations() {
                              .master_keys = keys_.get(),
                              .config = config_.get(),
                              .clock = o.clock});
+  // (observability: open)
+  // (audit: open)
   if (o.webhook_dispatch_interval > std::chrono::milliseconds::zero())
     dispatcher_ = std::thread([this] { RunDispatcher(); });
+  return {};
 }
 
 tenancy::Result<tenancy::DispatchReport> Platform::DispatchWebhooks() {

@@ -120,6 +120,8 @@ class Platform {
   const tenancy::Events& events() const noexcept { return *events_; }
   tenancy::Webhooks& webhooks() noexcept { return *webhooks_; }
   const tenancy::Backup& backup() const noexcept { return *backup_; }
+  // (observability: accessors)
+  // (audit: accessors)
 
   // One dispatch pass over every live tenant, on the caller's thread (what
   // the dispatcher thread runs; tests call it directly).
@@ -135,7 +137,7 @@ class Platform {
  private:
   Platform() = default;
   tenancy::Result<void> OpenGovernance();
-  void OpenOperations();
+  tenancy::Result<void> OpenOperations();
   void RunDispatcher();
   PlatformOptions options_;
   std::unique_ptr<tenancy::KeyProvider> keys_;
@@ -159,6 +161,8 @@ class Platform {
   std::unique_ptr<tenancy::net::HttpWebhookTransport> webhook_transport_;
   std::unique_ptr<tenancy::Webhooks> webhooks_;
   std::unique_ptr<tenancy::Backup> backup_;
+  // (observability: members)
+  // (audit: members)
   // The dispatcher: waits `webhook_dispatch_interval` or until stopped.
   std::mutex dispatcher_mu_;
   std::condition_variable dispatcher_cv_;
