@@ -10,6 +10,8 @@ void Account(std::span<Accounting* const> sinks, const Exchange& x, unsigned sta
   AccountingRecord r;
   r.method = x.request.method();
   r.route = x.route ? std::string_view(x.route->pattern) : std::string_view{};
+  r.path = x.path;
+  if (x.route) r.params = &x.params;
   r.status = status;
   if (x.resolution && x.resolution->tenant) r.tenant = &x.resolution->tenant->id;
   if (x.context) {

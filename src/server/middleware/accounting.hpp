@@ -24,6 +24,10 @@ namespace tenancyd {
 struct AccountingRecord {
   http::verb method = http::verb::unknown;
   std::string_view route{};  // the route's pattern; empty when none matched
+  std::string_view path{};   // the request target's path, as sent (no query)
+  // The matched route's parameters (e.g. {"tenant", "acme"}); empty when
+  // none matched.
+  const RouteParams* params = nullptr;
   unsigned status = 0;
   // The tenant the request was resolved to, when any (also for refusals
   // after resolution); null otherwise.
