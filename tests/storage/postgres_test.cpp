@@ -256,6 +256,63 @@ TEST_CASE("the connection pool is bounded and says so", "[postgres][pool]") {
   CHECK(*vehicles.Count(ctx) == 2);
 }
 
+TEST_CASE("one pooled connection alternates tenants without carrying a binding over",
+          "[postgres][pool][isolation]") {
+  // The session keeps the last tenant's binding between statements (D39):
+  // with a single connection every lease reuses it, so each statement below
+  // runs right after another tenant's, and failed statements (which roll
+  // the session's settings back) are mixed in.
+  StoreOptions options;
+  options.max_connections = 1;
+  FleetWorld w(options);
+  const auto model = GENERATE(IsolationModel::kShared, IsolationModel::kDatabase);
+  auto a = w.Context(w.Provision("alpha", model));
+  auto b = w.Context(w.Provision("bravo", IsolationModel::kShared));
+  auto c = w.Context(w.Provision("charlie", IsolationModel::kDatabase));
+  Repository<Vehicle> vehicles(w.store(), Vehicles());
+  const TenantContext* order[] = {&a, &b, &a, &c, &b, &c, &a};
+  int round = 0;
+  for (const TenantContext* ctx : order) {
+    const std::string id = "v" + std::to_string(round++);
+    REQUIRE(vehicles.Insert(*ctx, Vehicle{id, ctx->tenant_id().str(), 4, {}, ""}));
+    // A failed auto-committed statement: the duplicate is refused typed.
+    auto dup = vehicles.Insert(*ctx, Vehicle{id, "dup", 4, {}, ""});
+    REQUIRE_FALSE(dup);
+    CHECK(dup.error().code == Errc::kAlreadyExists);
+  }
+  for (const TenantContext* ctx : {&a, &b, &c, &b, &a}) {
+    auto all = vehicles.List(*ctx, {});
+    REQUIRE(all);
+    for (const Vehicle& v : all->items) CHECK(v.plate == ctx->tenant_id().str());
+  }
+  CHECK(*vehicles.Count(a) == 3);
+  CHECK(*vehicles.Count(b) == 2);
+  CHECK(*vehicles.Count(c) == 2);
+  CHECK(vehicles.Get(b, "v0").error().code == Errc::kNotFound);  // a's
+  CHECK(vehicles.Get(a, "v1").error().code == Errc::kNotFound);  // b's
+  CHECK(vehicles.Get(c, "v2").error().code == Errc::kNotFound);  // a's
+  CHECK(vehicles.Get(a, "v3").error().code == Errc::kNotFound);  // c's
+}
+
+TEST_CASE("the store URL chooses how the tenant is bound; a bad choice is refused",
+          "[postgres][pool]") {
+  PgDatabase db("TENANCY_TEST_PG_HOSTPORT");
+  StoreOptions options;
+  options.admin_url = db.AdminUrl();
+  auto bad = Store::Open(db.Url() + "?tenancy_binding=connection", FleetSchema(), options);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code == Errc::kInvalidArgument);
+  CHECK_THAT(bad.error().message, Catch::Contains("tenancy_binding"));
+  // libpq's own parameters around ours still reach libpq.
+  auto store = Store::Open(
+      db.Url() + "?connect_timeout=5&tenancy_binding=transaction&application_name=tenancy_test",
+      FleetSchema(), options);
+  REQUIRE(store);
+  Psql owner(db.AdminUrl());
+  CHECK(owner.Scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                     "'tenancy_test'") != "0");
+}
+
 TEST_CASE("migrations run per schema and report per-tenant failures", "[postgres][migration]") {
   FleetWorld w;
   std::vector<Tenant> tenants;

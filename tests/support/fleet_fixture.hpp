@@ -4,6 +4,7 @@
 
 #include "support/catch_tenancy.hpp"
 
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -77,6 +78,13 @@ inline Schema FleetSchema() {
 extern const std::string_view kTestEngine;
 inline bool OnPostgres() { return kTestEngine == "postgres"; }
 
+// Extra query of every PostgreSQL store URL, from the environment: ctest
+// runs the isolation suite once more with "?tenancy_binding=transaction".
+inline std::string PgUrlOptions() {
+  const char* options = std::getenv("TENANCY_TEST_PG_URL_OPTIONS");
+  return options ? options : "";
+}
+
 // A store and directory under a fresh temp directory. Reopen() simulates a
 // process restart.
 class FleetWorld {
@@ -93,7 +101,8 @@ class FleetWorld {
 
   // The store URL: a data directory, or this test's own PostgreSQL database.
   std::string StoreUrl() const {
-    return OnPostgres() ? pg_->Url() : "sqlite://" + (dir_.path() / "data").string();
+    return OnPostgres() ? pg_->Url() + PgUrlOptions()
+                        : "sqlite://" + (dir_.path() / "data").string();
   }
 
   void Reopen(std::optional<Schema> schema = std::nullopt) {
@@ -116,7 +125,8 @@ class FleetWorld {
     req.slug = slug;
     req.model = model;
     // On PostgreSQL a dedicated tenant lives on the second cluster.
-    if (OnPostgres() && model == IsolationModel::kDedicated) req.placement = pg2_->Url();
+    if (OnPostgres() && model == IsolationModel::kDedicated)
+      req.placement = pg2_->Url() + PgUrlOptions();
     auto r = directory_->Provision(req);
     REQUIRE(r);
     return r->tenant;

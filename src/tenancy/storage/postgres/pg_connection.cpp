@@ -1,6 +1,7 @@
 #include "storage/postgres/pg_connection.hpp"
 
 #include <boost/container/small_vector.hpp>
+#include <boost/container/static_vector.hpp>
 
 #include <array>
 #include <bit>
@@ -187,7 +188,8 @@ Error ErrorFromResult(PGresult* result, PGconn* conn, std::string_view doing) {
 }
 
 Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& conninfo,
-                                                         std::size_t statement_cache_size) {
+                                                         std::size_t statement_cache_size,
+                                                         bool session_binding) {
   // connect_timeout first, so a value in the URL itself wins.
   const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
   const char* values[] = {"10", "tenancy", conninfo.c_str(), nullptr};
@@ -202,20 +204,25 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& conn
   // Server notices ("policy ... does not exist, skipping") are not errors
   // and must not reach the stderr of an embedding application.
   PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
-  return std::unique_ptr<PgConnection>(new PgConnection(conn, statement_cache_size));
+  return std::unique_ptr<PgConnection>(
+      new PgConnection(conn, statement_cache_size, session_binding));
 }
 
 PgConnection::~PgConnection() { PQfinish(conn_); }
 
 void PgConnection::BindNamespace(std::string_view tenant, std::string_view schema) {
   // Both are validated identifiers ([a-z0-9_]), so quoting them is safe.
-  if (!IsIdentifier(tenant) || !IsIdentifier(schema)) {
-    set_tenant_.clear();
-    set_path_.clear();
-    return;
-  }
-  set_tenant_ = "SET LOCAL app.tenant_id = '" + std::string(tenant) + "'";
-  set_path_ = "SET LOCAL search_path = \"" + std::string(schema) + "\"";
+  bound_ = IsIdentifier(tenant) && IsIdentifier(schema);
+  if (!bound_ || (tenant == tenant_ && schema == schema_)) return;  // the same tenant again
+  tenant_ = tenant;
+  schema_ = schema;
+  session_bound_ = false;
+  set_tenant_ = "SET LOCAL app.tenant_id = '" + tenant_ + "'";
+  set_path_ = "SET LOCAL search_path = \"" + schema_ + "\"";
+  set_session_tenant_ = set_tenant_.substr(std::string_view("SET LOCAL").size());
+  set_session_tenant_.insert(0, "SET");
+  set_session_path_ = set_path_.substr(std::string_view("SET LOCAL").size());
+  set_session_path_.insert(0, "SET");
 }
 
 bool PgConnection::Healthy() const noexcept { return !broken_ && PQstatus(conn_) == CONNECTION_OK; }
@@ -239,15 +246,17 @@ Error PgConnection::Lost(std::string_view doing) {
 
 Result<PgConnection::Statement*> PgConnection::Lookup(const std::string& sql,
                                                       std::span<const Param> params) {
-  std::string key = sql;
-  key += '\x1f';
-  for (const auto& p : params) key += "nirtb"[p.index()];
-  if (auto it = statements_.find(key); it != statements_.end()) return &it->second;
-  if (statements_.size() >= cache_limit_) {
+  std::string signature;  // up to 15 parameters fit in the string itself
+  for (const auto& p : params) signature += "nirtb"[p.index()];
+  if (auto it = statements_.find(std::string_view(sql)); it != statements_.end())
+    for (auto& [sig, statement] : it->second)
+      if (sig == signature) return &statement;
+  if (statement_count_ >= cache_limit_) {
     PGresult* r = PQexec(conn_, "DEALLOCATE ALL");
     ResultGuard guard{r};
     if (PQresultStatus(r) != PGRES_COMMAND_OK) return ErrorFromResult(r, conn_, "deallocate");
     statements_.clear();
+    statement_count_ = 0;
   }
   Statement st;
   int positional = 0, tenant = 0;
@@ -259,8 +268,10 @@ Result<PgConnection::Statement*> PgConnection::Lookup(const std::string& sql,
   char name[24] = {'t'};
   auto printed = std::to_chars(name + 1, name + sizeof name, next_statement_++);
   st.name.assign(name, printed.ptr);
-  auto [it, inserted] = statements_.emplace(std::move(key), std::move(st));
-  return &it->second;
+  auto& variants = statements_[sql];
+  variants.emplace_back(std::move(signature), std::move(st));
+  ++statement_count_;
+  return &variants.back().second;
 }
 
 Result<std::int64_t> PgConnection::Execute(const Call& call, detail::RowSink* sink) {
@@ -268,22 +279,29 @@ Result<std::int64_t> PgConnection::Execute(const Call& call, detail::RowSink* si
   const int result_format = raw ? 0 : 1;
   Statement* st = call.statement;
   const bool prepare = st && !st->prepared;
-  if (!in_transaction_ && set_tenant_.empty())
+  if (!in_transaction_ && !bound_)
     return Fail(Errc::kInternal, "connection has no tenant namespace bound");
   last_used_ = std::chrono::steady_clock::now();
 
   // One pipeline, one round trip:
-  //   auto-commit:        BEGIN; SET LOCAL tenant; SET LOCAL path; [prepare;] stmt; COMMIT
+  //   auto-commit:          [SET tenant; SET path;] [prepare;] stmt
+  //                         (one implicit transaction, ended by the Sync)
+  //   ... without session binding: BEGIN; SET LOCAL tenant; SET LOCAL path;
+  //                         [prepare;] stmt; COMMIT
   //   inside a transaction: SAVEPOINT; [prepare;] stmt; RELEASE
   // The savepoint gives statements SQLite's semantics: a failed statement is
   // undone alone, and the transaction goes on.
-  std::vector<const char*> before, after;
+  boost::container::static_vector<const char*, 3> before;
+  boost::container::static_vector<const char*, 1> after;
+  const bool binds_session = !in_transaction_ && session_binding_ && !session_bound_;
   if (in_transaction_) {
-    before = {"SAVEPOINT tenancy_statement"};
-    after = {"RELEASE SAVEPOINT tenancy_statement"};
-  } else {
+    before.push_back("SAVEPOINT tenancy_statement");
+    after.push_back("RELEASE SAVEPOINT tenancy_statement");
+  } else if (!session_binding_) {
     before = {"BEGIN", set_tenant_.c_str(), set_path_.c_str()};
-    after = {"COMMIT"};
+    after.push_back("COMMIT");
+  } else if (binds_session) {
+    before = {set_session_tenant_.c_str(), set_session_path_.c_str()};
   }
   auto plain = [&](const char* sql) {
     return PQsendQueryParams(conn_, sql, 0, nullptr, nullptr, nullptr, nullptr, 0);
@@ -339,6 +357,8 @@ Result<std::int64_t> PgConnection::Execute(const Call& call, detail::RowSink* si
     broken_ = true;
     return Lost("end pipeline");
   }
+  // A failure rolled the implicit transaction back, settings included.
+  if (binds_session) session_bound_ = static_cast<bool>(outcome);
   if (PQtransactionStatus(conn_) == PQTRANS_INERROR) {
     // Undo the failed statement alone (inside a transaction), or end the
     // failed auto-commit transaction.
@@ -463,7 +483,7 @@ Result<std::int64_t> PgConnection::RunRaw(std::string_view sql, std::span<const 
 
 Result<void> PgConnection::Begin() {
   if (in_transaction_) return Fail(Errc::kInternal, "transaction already open");
-  if (set_tenant_.empty()) return Fail(Errc::kInternal, "connection has no tenant namespace bound");
+  if (!bound_) return Fail(Errc::kInternal, "connection has no tenant namespace bound");
   // SERIALIZABLE: the same guarantee SQLite's single writer gives, so a
   // read-modify-write cannot lose an update on either engine. Conflicts
   // come back as kUnavailable: retry the unit of work.

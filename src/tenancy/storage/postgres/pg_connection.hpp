@@ -1,11 +1,21 @@
 // One libpq connection: prepared-statement cache, typed binary binding,
-// error mapping, and the per-transaction tenant binding.
+// error mapping, and the tenant binding.
 //
-// Every unit of work runs in a transaction that first does
-//   SET LOCAL app.tenant_id = '<tenant>'; SET LOCAL search_path = "<schema>"
-// so Row-Level Security policies and unqualified table names both follow
-// the tenant. An auto-committed statement is sent as one pipeline
-// (BEGIN, the two SETs, the statement, COMMIT): one network round trip.
+// Every statement runs with app.tenant_id and search_path naming the
+// lease's tenant, so Row-Level Security policies and unqualified table
+// names both follow it:
+//   - an auto-committed statement is one pipeline, one round trip: the
+//     statement alone when the session already carries the namespace,
+//     else `SET` of both settings, then the statement, in the same
+//     implicit transaction (so a failed statement also undoes the
+//     settings, and the connection then forgets what its session holds);
+//     with session binding off (transaction-pooling proxies): BEGIN, both
+//     SET LOCALs, the statement, COMMIT;
+//   - a transaction (Begin) does SET LOCAL of both, whatever the session
+//     holds, and the session's values come back after it.
+// The session values outlive a lease; the next lease of another tenant
+// rebinds before its first statement, and a statement never runs on an
+// unbound connection (D39).
 //
 // Thread safety: one thread at a time (handed out by a Lease).
 #pragma once
@@ -26,13 +36,20 @@ namespace tenancy::pg {
 
 class PgConnection final : public detail::Connection {
  public:
+  // `session_binding` false: every auto-committed statement binds the
+  // tenant with BEGIN; SET LOCAL ...; COMMIT around it (for transaction-
+  // pooling proxies, which hand a session to other clients between
+  // transactions).
   static Result<std::unique_ptr<PgConnection>> Open(const std::string& conninfo,
-                                                    std::size_t statement_cache_size);
+                                                    std::size_t statement_cache_size,
+                                                    bool session_binding = true);
   ~PgConnection() override;
 
   // The namespace the next units of work run in. REQUIRES: not in a
   // transaction; `tenant` and `schema` are validated identifiers.
   void BindNamespace(std::string_view tenant, std::string_view schema);
+  // Back in the pool: no statement runs until the next BindNamespace.
+  void Unbind() noexcept { bound_ = false; }
 
   Result<std::int64_t> Run(const std::string& sql, std::span<const Param> params,
                            detail::RowSink* sink) override;
@@ -57,7 +74,8 @@ class PgConnection final : public detail::Connection {
   std::chrono::steady_clock::time_point last_used() const noexcept { return last_used_; }
 
  private:
-  explicit PgConnection(PGconn* conn, std::size_t cache) : conn_(conn), cache_limit_(cache) {}
+  PgConnection(PGconn* conn, std::size_t cache, bool session_binding)
+      : conn_(conn), cache_limit_(cache), session_binding_(session_binding) {}
 
   // A library statement: its server-side name, and while not yet prepared
   // on the server, the text and parameter types to prepare it with (inside
@@ -85,9 +103,27 @@ class PgConnection final : public detail::Connection {
 
   PGconn* conn_;
   std::size_t cache_limit_;
-  std::unordered_map<std::string, Statement> statements_;  // sql + signature → statement
+  bool session_binding_;
+  // sql → its statements, one per parameter signature ("nirtb" per
+  // parameter). Looked up by string_view: no allocation per call.
+  struct SqlHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  std::unordered_map<std::string, std::vector<std::pair<std::string, Statement>>, SqlHash,
+                     std::equal_to<>>
+      statements_;
+  std::size_t statement_count_ = 0;
   std::uint64_t next_statement_ = 0;
-  std::string set_tenant_, set_path_;  // the SET LOCAL statements of the bound namespace
+  // The bound namespace and the statements that set it.
+  std::string tenant_, schema_;
+  std::string set_tenant_, set_path_;  // SET LOCAL, for transactions
+  std::string set_session_tenant_, set_session_path_;  // SET (session level)
+  bool bound_ = false;
+  // The session (outside transactions) carries tenant_ and schema_.
+  bool session_bound_ = false;
   bool in_transaction_ = false;
   bool broken_ = false;
   std::chrono::steady_clock::time_point last_used_ = std::chrono::steady_clock::now();

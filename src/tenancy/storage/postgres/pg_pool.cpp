@@ -25,7 +25,8 @@ Result<std::unique_ptr<PgConnection>> PgPool::Take() {
     if (conn->Healthy() && (!stale || conn->Ping())) return conn;
     conn.reset();  // replace a dead connection, keeping its slot
   }
-  auto opened = PgConnection::Open(conninfo_, options_.statement_cache_size);
+  auto opened =
+      PgConnection::Open(conninfo_, options_.statement_cache_size, options_.session_binding);
   if (!opened) {
     std::lock_guard lock(mu_);
     --open_;
@@ -51,7 +52,7 @@ void PgPool::Return(std::unique_ptr<detail::Connection> conn) noexcept {
     closing = std::move(conn);
     --open_;
   } else {
-    pg->BindNamespace("", "");  // never carry a tenant over to the next lease
+    pg->Unbind();  // never carry a tenant over to the next lease
     idle_.emplace_back(static_cast<PgConnection*>(conn.release()));
   }
   returned_.notify_one();

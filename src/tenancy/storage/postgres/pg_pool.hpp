@@ -24,6 +24,9 @@ struct PoolOptions {
   std::chrono::milliseconds wait{5000};
   std::chrono::seconds ping_after{30};
   std::size_t statement_cache_size = 128;
+  // Keep the tenant binding in the session between statements (see
+  // pg_connection.hpp); false behind transaction-pooling proxies.
+  bool session_binding = true;
 };
 
 class PgPool final : public detail::Lease::Owner, public std::enable_shared_from_this<PgPool> {

@@ -23,6 +23,46 @@ std::string SchemaOf(const Tenant& t) {
   return t.model == IsolationModel::kShared ? std::string(kSharedSchema) : TenantSchemaName(t.id);
 }
 
+// A server URL without tenancy's own query parameter, which libpq would
+// refuse: `tenancy_binding=session` (default) keeps the tenant bound in the
+// session between statements; `tenancy_binding=transaction` binds it in
+// every transaction, for transaction-pooling proxies such as PgBouncer in
+// pool_mode=transaction (pg_connection.hpp).
+struct ServerUrl {
+  std::string conninfo;
+  bool session_binding = true;
+};
+
+Result<ServerUrl> SplitTenancyOptions(std::string_view url) {
+  constexpr std::string_view kKey = "tenancy_binding=";
+  ServerUrl out;
+  const std::size_t q = url.find('?');
+  if (q == std::string_view::npos || url.find(kKey, q) == std::string_view::npos) {
+    out.conninfo = url;
+    return out;
+  }
+  out.conninfo = url.substr(0, q);
+  char separator = '?';
+  std::string_view rest = url.substr(q + 1);
+  while (!rest.empty()) {
+    const std::size_t amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+    if (pair.starts_with(kKey)) {
+      const std::string_view value = pair.substr(kKey.size());
+      if (value != "session" && value != "transaction")
+        return Fail(Errc::kInvalidArgument,
+                    "store URL: tenancy_binding must be 'session' or 'transaction'");
+      out.session_binding = value == "session";
+    } else if (!pair.empty()) {
+      out.conninfo += separator;
+      out.conninfo += pair;
+      separator = '&';
+    }
+  }
+  return out;
+}
+
 // `conninfo` with the user and password of `credentials` (both URLs or
 // key=value strings), as a key=value string. Used to reach a dedicated
 // placement with the admin role.
@@ -93,17 +133,20 @@ auto PgStore::WithAdmin(Server& server, F&& work) -> decltype(work(std::declval<
   return work(*server.admin);
 }
 
-Result<PgStore::Server*> PgStore::AddServer(const std::string& app_conninfo,
+Result<PgStore::Server*> PgStore::AddServer(const std::string& app_url,
                                             const std::string& admin_conninfo) {
+  auto app = SplitTenancyOptions(app_url);
+  if (!app) return app.error();
   std::lock_guard lock(servers_mu_);
-  auto& slot = servers_[app_conninfo];
+  auto& slot = servers_[app->conninfo];
   if (!slot) {
     auto server = std::make_unique<Server>();
     PoolOptions po;
     po.max_size = options().max_connections;
     po.wait = options().busy_timeout;
     po.statement_cache_size = options().statement_cache_size;
-    server->app = std::make_shared<PgPool>(app_conninfo, po);
+    po.session_binding = app->session_binding;
+    server->app = std::make_shared<PgPool>(app->conninfo, po);
     server->admin_conninfo = admin_conninfo;
     slot = std::move(server);
   }
@@ -114,14 +157,18 @@ Result<PgStore::Server*> PgStore::ServerFor(const Tenant& tenant) {
   if (tenant.model != IsolationModel::kDedicated) return main_;
   if (tenant.placement.empty())
     return Fail(Errc::kInvalidArgument, "a dedicated tenant needs a placement (a PostgreSQL URL)");
-  auto admin = WithCredentials(tenant.placement, admin_template_);
+  auto placement = SplitTenancyOptions(tenant.placement);
+  if (!placement) return placement.error();
+  auto admin = WithCredentials(placement->conninfo, admin_template_);
   if (!admin) return admin.error();
   return AddServer(tenant.placement, *admin);
 }
 
 Result<std::unique_ptr<Store>> PgStore::Open(const std::string& url, Schema schema,
                                              StoreOptions options) {
-  const std::string admin_url = options.admin_url.empty() ? url : options.admin_url;
+  auto admin_split = SplitTenancyOptions(options.admin_url.empty() ? url : options.admin_url);
+  if (!admin_split) return admin_split.error();
+  const std::string admin_url = std::move(admin_split->conninfo);
   std::unique_ptr<PgStore> store(new PgStore(std::move(schema), std::move(options)));
   store->admin_template_ = admin_url;
   auto main = store->AddServer(url, admin_url);

@@ -60,7 +60,8 @@ class PgStore final : public Store {
 
   PgStore(Schema schema, StoreOptions options) : Store(std::move(schema), options) {}
   Result<Server*> ServerFor(const Tenant& tenant);
-  Result<Server*> AddServer(const std::string& app_conninfo, const std::string& admin_conninfo);
+  // `app_url` may carry tenancy_binding=session|transaction (pg_store.cpp).
+  Result<Server*> AddServer(const std::string& app_url, const std::string& admin_conninfo);
   // Runs `work` on the server's admin connection, reconnecting if it was lost.
   template <class F>
   auto WithAdmin(Server& server, F&& work) -> decltype(work(std::declval<PgConnection&>()));
