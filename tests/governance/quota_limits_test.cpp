@@ -3,9 +3,11 @@
 // overrides, validation, tenant separation and the quarantine factor.
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <random>
 #include <string>
 
 #include "support/catch_tenancy.hpp"
+#include "governance/quota_limits.hpp"
 #include "governance/quota_world.hpp"
 #include "support/temp_dir.hpp"
 #include "tenancy/quota.hpp"
@@ -432,3 +434,41 @@ TEST_CASE("The rate factor scales rates through existing handles and leaves amou
   for (double bad : {0.0, -1.0, 1.5, std::nan("")})
     CHECK(w.quotas->SetRateFactor(t.id, bad).error().code == Errc::kInvalidArgument);
 }
+
+TEST_CASE("The rate path's reciprocal division equals integer division over the whole range",
+          "[quota][rate]") {
+  // The hot path divides by multiplying with 1/T (DivideByEmission). Any
+  // rounding it gets wrong would misreport `remaining` by one: check it
+  // against `/` at the edges of its domain and at random points of it.
+  std::mt19937_64 rng(20261127);
+  std::size_t checked = 0, wrong = 0;
+  std::vector<std::int64_t> divisors = {1, 2, 3, 7, 999'999'999, 1'000'000'000, quota::kMaxInterval};
+  for (int i = 0; i < 200; ++i)
+    divisors.push_back(std::uniform_int_distribution<std::int64_t>(1, quota::kMaxInterval)(rng));
+  for (std::int64_t d : divisors) {
+    quota::Params p;
+    p.emission = d;
+    p.inv_emission = 1.0 / static_cast<double>(d);
+    std::vector<std::int64_t> xs = {0, 1, d - 1, d, d + 1, quota::kMaxTolerance,
+                                    quota::kMaxTolerance - 1, (quota::kMaxTolerance / d) * d,
+                                    (quota::kMaxTolerance / d) * d - 1};
+    for (int i = 0; i < 500; ++i)
+      xs.push_back(std::uniform_int_distribution<std::int64_t>(0, quota::kMaxTolerance)(rng));
+    for (int i = 0; i < 100; ++i) {  // exact multiples and their neighbours
+      const std::int64_t q = std::uniform_int_distribution<std::int64_t>(0, quota::kMaxTolerance / d)(rng);
+      for (std::int64_t x : {q * d - 1, q * d, q * d + 1})
+        if (x >= 0 && x <= quota::kMaxTolerance) xs.push_back(x);
+    }
+    for (std::int64_t x : xs) {
+      if (x < 0) continue;
+      ++checked;
+      if (quota::DivideByEmission(x, p) != x / d) {
+        ++wrong;
+        UNSCOPED_INFO("x = " << x << ", T = " << d);
+      }
+    }
+  }
+  CHECK(wrong == 0);
+  CHECK(checked > 100'000);
+}
+

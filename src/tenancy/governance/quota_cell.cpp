@@ -28,14 +28,15 @@ QuotaDecision Never(LimitKind kind, std::int64_t limit, std::int64_t remaining) 
 QuotaCell::QuotaCell(quota::CellOwner& owner, Clock& clock, TenantId tenant, std::string limit)
     : owner_(owner), clock_(clock), tenant_(std::move(tenant)), limit_(std::move(limit)) {}
 
-quota::Params QuotaCell::ReadParams() const noexcept {
+inline quota::Params QuotaCell::ReadParams() const noexcept {
   // Seqlock reader: a writer makes seq_ odd while it stores, so an even,
   // unchanged seq_ around the loads proves they belong together.
   for (;;) {
     const std::uint32_t before = seq_.load(std::memory_order_acquire);
     quota::Params p{kind_.load(std::memory_order_relaxed), amount_.load(std::memory_order_relaxed),
                     emission_.load(std::memory_order_relaxed),
-                    tolerance_.load(std::memory_order_relaxed)};
+                    tolerance_.load(std::memory_order_relaxed),
+                    inv_emission_.load(std::memory_order_relaxed)};
     std::atomic_thread_fence(std::memory_order_acquire);
     if ((before & 1U) == 0 && seq_.load(std::memory_order_relaxed) == before) return p;
   }
@@ -49,10 +50,11 @@ void QuotaCell::PublishLocked(const quota::Params& p) noexcept {
   amount_.store(p.amount, std::memory_order_relaxed);
   emission_.store(p.emission, std::memory_order_relaxed);
   tolerance_.store(p.tolerance, std::memory_order_relaxed);
+  inv_emission_.store(p.inv_emission, std::memory_order_relaxed);
   seq_.store(s + 2, std::memory_order_release);
 }
 
-QuotaDecision QuotaCell::TryConsume(std::int64_t n) noexcept {
+inline QuotaDecision QuotaCell::TryConsume(std::int64_t n) noexcept {
   const quota::Params p = ReadParams();
   if (n < 0) {
     auto d = Never(p.kind == quota::kUnlimited ? LimitKind::kRate : static_cast<LimitKind>(p.kind),
@@ -75,7 +77,8 @@ QuotaDecision QuotaCell::TryConsume(std::int64_t n) noexcept {
 // n * T; a request conforms when the new tat is at most `tolerance`
 // (burst * T) ahead of now. So exactly `burst` units pass at once, and one
 // more every T after that.
-QuotaDecision QuotaCell::Rate(const quota::Params& p, std::int64_t now, std::int64_t n) noexcept {
+inline QuotaDecision QuotaCell::Rate(const quota::Params& p, std::int64_t now,
+                                       std::int64_t n) noexcept {
   if (n > p.amount) return Never(LimitKind::kRate, p.amount, 0);
   QuotaDecision d;
   d.limited = true;
@@ -96,15 +99,15 @@ QuotaDecision QuotaCell::Rate(const quota::Params& p, std::int64_t now, std::int
     }
     // n == 0 only asks; writing max(tat, now) back would change nothing.
     if (n == 0 || tat_.compare_exchange_weak(tat, next, std::memory_order_relaxed)) {
-      d.remaining = (now + p.tolerance - next) / p.emission;
+      d.remaining = quota::DivideByEmission(now + p.tolerance - next, p);
       d.reset_after = nanoseconds(next - now);
       return d;
     }
   }
 }
 
-QuotaDecision QuotaCell::Periodic(const quota::Params& p, std::int64_t now,
-                                  std::int64_t n) noexcept {
+inline QuotaDecision QuotaCell::Periodic(const quota::Params& p, std::int64_t now,
+                                         std::int64_t n) noexcept {
   std::int64_t end = period_end_.load(std::memory_order_acquire);
   if (now >= end) end = Rollover(now);
   QuotaDecision d;
@@ -195,3 +198,20 @@ QuotaUsage QuotaCell::Usage() {
 }
 
 }  // namespace tenancy::detail
+
+namespace tenancy {
+
+// Beside the cell, not with the other QuotaHandle members in
+// quota_consume.cpp, so the whole decision inlines into this one call.
+// An empty handle fails closed: it denies, it never grants.
+QuotaDecision QuotaHandle::TryConsume(std::int64_t n) const noexcept {
+  if (!cell_) {
+    QuotaDecision d;
+    d.allowed = false;
+    d.retry_after = kNever;
+    return d;
+  }
+  return cell_->TryConsume(n);
+}
+
+}  // namespace tenancy

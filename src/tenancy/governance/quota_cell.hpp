@@ -105,6 +105,7 @@ class QuotaCell {
   std::atomic<std::int64_t> amount_{0};
   std::atomic<std::int64_t> emission_{0};
   std::atomic<std::int64_t> tolerance_{0};
+  std::atomic<double> inv_emission_{0};
   std::atomic<std::int64_t> period_end_{INT64_MIN};  // periodic: ns; rolls over at or past it
   std::atomic<std::int64_t> next_threshold_{INT64_MAX};  // level at which a mark fires
   std::atomic<std::int64_t> rearm_below_{INT64_MIN};     // gauge: a fall below re-arms a mark

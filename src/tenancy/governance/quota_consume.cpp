@@ -113,7 +113,7 @@ Result<QuotaDecision> Quotas::TryConsume(const TenantContext& ctx, std::string_v
   if (auto ok = CheckUnits(n); !ok) return ok.error();
   auto cell = impl_->CellFor(ctx.tenant(), limit);
   if (!cell) return cell.error();
-  return (*cell)->TryConsume(n);
+  return QuotaHandle(std::move(*cell)).TryConsume(n);
 }
 
 Result<QuotaDecision> Quotas::TryConsume(const TenantId& tenant, std::string_view limit,
@@ -168,15 +168,6 @@ const std::string kNoLimit{};
 Error EmptyHandle() { return Fail(Errc::kFailedPrecondition, "empty quota handle"); }
 }  // namespace
 
-QuotaDecision QuotaHandle::TryConsume(std::int64_t n) const noexcept {
-  if (!cell_) {
-    QuotaDecision d;
-    d.allowed = false;
-    d.retry_after = kNever;
-    return d;
-  }
-  return cell_->TryConsume(n);
-}
 Result<QuotaDecision> QuotaHandle::TryAdjust(std::int64_t delta) const {
   if (!cell_) return EmptyHandle();
   return cell_->Adjust(delta);

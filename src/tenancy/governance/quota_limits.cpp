@@ -112,6 +112,7 @@ Params Compute(const Limit* l, double factor) noexcept {
   p.amount = burst;
   p.emission = emission;
   p.tolerance = burst * emission;
+  p.inv_emission = 1.0 / static_cast<double>(emission);
   return p;
 }
 
