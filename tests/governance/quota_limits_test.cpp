@@ -2,6 +2,7 @@
 // tenant's time zone (DST days included), gauges, unknown limits, plans and
 // overrides, validation, tenant separation and the quarantine factor.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <chrono>
 #include <random>
 #include <string>
@@ -435,11 +436,13 @@ TEST_CASE("The rate factor scales rates through existing handles and leaves amou
     CHECK(w.quotas->SetRateFactor(t.id, bad).error().code == Errc::kInvalidArgument);
 }
 
-TEST_CASE("The rate path's reciprocal division equals integer division over the whole range",
+TEST_CASE("The rate path's reciprocal division equals integer division over its whole domain",
           "[quota][rate]") {
   // The hot path divides by multiplying with 1/T (DivideByEmission). Any
   // rounding it gets wrong would misreport `remaining` by one: check it
-  // against `/` at the edges of its domain and at random points of it.
+  // against `/` at the edges of its domain (quotients up to a burst's
+  // largest size, numerators up to the largest tolerance) and at random
+  // points of it.
   std::mt19937_64 rng(20261127);
   std::size_t checked = 0, wrong = 0;
   std::vector<std::int64_t> divisors = {1, 2, 3, 7, 999'999'999, 1'000'000'000, quota::kMaxInterval};
@@ -449,18 +452,20 @@ TEST_CASE("The rate path's reciprocal division equals integer division over the 
     quota::Params p;
     p.emission = d;
     p.inv_emission = 1.0 / static_cast<double>(d);
-    std::vector<std::int64_t> xs = {0, 1, d - 1, d, d + 1, quota::kMaxTolerance,
-                                    quota::kMaxTolerance - 1, (quota::kMaxTolerance / d) * d,
-                                    (quota::kMaxTolerance / d) * d - 1};
+    const std::int64_t top = d > quota::kMaxTolerance / quota::kMaxAmount
+                                 ? quota::kMaxTolerance
+                                 : std::min(quota::kMaxTolerance, quota::kMaxAmount * d);
+    std::vector<std::int64_t> xs = {0, 1, d - 1, d, d + 1, top, top - 1, (top / d) * d,
+                                    (top / d) * d - 1};
     for (int i = 0; i < 500; ++i)
-      xs.push_back(std::uniform_int_distribution<std::int64_t>(0, quota::kMaxTolerance)(rng));
+      xs.push_back(std::uniform_int_distribution<std::int64_t>(0, top)(rng));
     for (int i = 0; i < 100; ++i) {  // exact multiples and their neighbours
-      const std::int64_t q = std::uniform_int_distribution<std::int64_t>(0, quota::kMaxTolerance / d)(rng);
+      const std::int64_t q = std::uniform_int_distribution<std::int64_t>(0, top / d)(rng);
       for (std::int64_t x : {q * d - 1, q * d, q * d + 1})
-        if (x >= 0 && x <= quota::kMaxTolerance) xs.push_back(x);
+        if (x >= 0 && x <= top) xs.push_back(x);
     }
     for (std::int64_t x : xs) {
-      if (x < 0) continue;
+      if (x < 0 || x > top) continue;
       ++checked;
       if (quota::DivideByEmission(x, p) != x / d) {
         ++wrong;

@@ -35,15 +35,16 @@ struct Params {
   double inv_emission = 0;         // rate: 1.0 / T, for DivideByEmission
 };
 
-// x / p.emission for 0 <= x <= kMaxTolerance, exact, without a divide
+// x / p.emission for 0 <= x and a quotient below kMaxAmount (a rate's
+// remaining units never exceed its burst), exact, without a divide
 // instruction: an integer divide with a large quotient costs tens of cycles,
-// more than the rest of a rate decision. Multiplies by the reciprocal, then
-// corrects the estimate (off by at most q * 2^-51 + 1) in two exact steps.
-// Written by hand because it is four lines; a general divider (libdivide)
+// more than the rest of a rate decision. One multiplication by the
+// reciprocal gives the quotient within +-2 (q < 2^50, so its relative error
+// of a few 2^-53 is below one unit); integer steps make it exact.
+// Written by hand because it is a few lines; a general divider (libdivide)
 // is not a Debian 12 dependency we want for one call site.
 inline std::int64_t DivideByEmission(std::int64_t x, const Params& p) noexcept {
   std::int64_t q = static_cast<std::int64_t>(static_cast<double>(x) * p.inv_emission);
-  q += static_cast<std::int64_t>(static_cast<double>(x - q * p.emission) * p.inv_emission);
   std::int64_t r = x - q * p.emission;
   while (r < 0) {
     --q;
