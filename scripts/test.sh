@@ -12,6 +12,10 @@ jobs="$(nproc)"
 # ccache keyed on paths relative to the checkout, so clones in other folders
 # (CI) reuse each other's objects.
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
+# Precompiled headers (TENANCY_PRECOMPILED_HEADERS) stay cacheable with these.
+# Not include_file_mtime/ctime: those let ccache store a result while a
+# header is being edited, under the other version's hash (a stale PCH).
+export CCACHE_SLOPPINESS="pch_defines,time_macros"
 # Line tables only (-g1): enough for sanitizer and crash backtraces, and a
 # good part cheaper to compile and link than full debug information.
 debug_flags=(-DCMAKE_CXX_FLAGS_DEBUG=-g1 -DCMAKE_C_FLAGS_DEBUG=-g1)

@@ -3,6 +3,8 @@
 // before the connection closes (an idle keep-alive connection still closes
 // silently); connections beyond --max-connections are answered 503
 // `server_busy` at once; the server keeps serving throughout.
+#include <boost/beast/core/error.hpp>
+
 #include "contracts_fixture.hpp"
 
 #include <thread>
