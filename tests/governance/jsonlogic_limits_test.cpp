@@ -2,14 +2,12 @@
 // documented code, and fails fast.
 #include <boost/json/parse.hpp>
 
-#include <chrono>
 #include <string>
 
 #include "support/catch_tenancy.hpp"
 #include "tenancy/rules.hpp"
 
 using namespace tenancy;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -46,14 +44,9 @@ boost::json::value Range(std::size_t n) {
   return a;
 }
 
-double Seconds(Clock::time_point since) {
-  return std::chrono::duration<double>(Clock::now() - since).count();
-}
-
 }  // namespace
 
 TEST_CASE("nesting 10,000 deep is refused at compile time, with the place", "[rules][limits]") {
-  const auto start = Clock::now();
   for (auto* build : {&DeepNot, &DeepArray}) {
     boost::json::value deep = build(10'000);
     auto rule = Rule::Compile(deep);
@@ -72,7 +65,6 @@ TEST_CASE("nesting 10,000 deep is refused at compile time, with the place", "[ru
   Dismantle(deep);
   REQUIRE_FALSE(capped);
   CHECK(capped.error().message.find("deeper than " + std::to_string(kMaxRuleDepth)) != std::string::npos);
-  CHECK(Seconds(start) < 5.0);
 
   std::string text;  // as text: refused by the parser's own depth limit
   for (int i = 0; i < 10'000; ++i) text += "[";
@@ -97,7 +89,6 @@ TEST_CASE("rules with more than max_nodes values are refused", "[rules][limits]"
 
 TEST_CASE("huge arrays from merge, map and literals exhaust max_array", "[rules][limits]") {
   const boost::json::value data = {{"big", Range(6000)}};
-  const auto start = Clock::now();
 
   auto merge = Rule::Parse(R"({"merge": [{"var": "big"}, {"var": "big"}]})");
   REQUIRE(merge);
@@ -124,7 +115,6 @@ TEST_CASE("huge arrays from merge, map and literals exhaust max_array", "[rules]
   auto missing = Rule::Parse(R"({"missing": {"var": "big"}})", small);
   REQUIRE(missing);
   CHECK(missing->Evaluate(boost::json::object{{"big", Range(500)}}).error().code == Errc::kResourceExhausted);
-  CHECK(Seconds(start) < 2.0);
 
   // Within the bound, fine.
   auto fine = Rule::Parse(R"({"merge": [{"var": "big"}, [1, 2]]})");
@@ -132,7 +122,7 @@ TEST_CASE("huge arrays from merge, map and literals exhaust max_array", "[rules]
   CHECK(fine->Evaluate(data).value().as_array().size() == 6002);
 }
 
-TEST_CASE("evaluations beyond max_steps stop with kResourceExhausted, quickly", "[rules][limits]") {
+TEST_CASE("evaluations beyond max_steps stop with kResourceExhausted at the bound", "[rules][limits]") {
   const boost::json::value data = {{"n", Range(1000)}};
   // 1000 × (a filter over 100 elements): some 300,000 steps if unbounded.
   std::string hundred = "[";
@@ -141,12 +131,10 @@ TEST_CASE("evaluations beyond max_steps stop with kResourceExhausted, quickly", 
   auto heavy = Rule::Parse(R"({"map": [{"var": "n"}, {"filter": [)" + hundred +
                            R"(, {"==": [{"var": ""}, -1]}]}]})");
   REQUIRE(heavy);
-  const auto start = Clock::now();
   auto r = heavy->Evaluate(data);
   REQUIRE_FALSE(r);
   CHECK(r.error().code == Errc::kResourceExhausted);
   CHECK(r.error().message.find("max_steps (100000)") != std::string::npos);
-  CHECK(Seconds(start) < 1.0);
 
   // Deep equality and searching are charged by the element too.
   const boost::json::value lists = {{"a", Range(60'000)}, {"b", Range(60'000)}};
@@ -197,9 +185,7 @@ TEST_CASE("a custom operator cannot swallow exhaustion", "[rules][limits]") {
                   }}));
   auto rule = Rule::Parse(R"({"spin": {"+": [1, 1]}})", {}, ops);
   REQUIRE(rule);
-  const auto start = Clock::now();
   auto r = rule->Evaluate(nullptr);
   REQUIRE_FALSE(r);
   CHECK(r.error().code == Errc::kResourceExhausted);
-  CHECK(Seconds(start) < 2.0);
 }
