@@ -2,7 +2,9 @@
 //
 // `SecretBytes` keeps its bytes in memory from libsodium's guarded allocator
 // (sodium_malloc: guard pages, locked against swapping where the system
-// allows) and wipes them when freed. It is move-only and has no printing or
+// allows) and wipes them when freed. Secrets of up to 64 bytes (keys) share
+// guarded slabs rather than a region each, so a process may hold millions
+// of them within the system's limit on memory mappings. It is move-only and has no printing or
 // string conversion, so a key cannot reach a log line or an error message by
 // accident.
 //

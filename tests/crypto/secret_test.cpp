@@ -6,9 +6,15 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <string>
+#include <thread>
 #include <type_traits>
+#include <unordered_set>
+#include <vector>
 
 #include "support/security_fixture.hpp"
 #include "tenancy/secret.hpp"
@@ -44,6 +50,84 @@ TEST_CASE("SecretBytes allocates zeroed, random and copied memory", "[crypto][se
   REQUIRE(copy.size() == 5);
   CHECK(std::equal(raw.begin(), raw.end(), copy.data()));
   CHECK(copy.data() != raw.data());
+}
+
+namespace {
+
+std::size_t MappingCount() {
+  std::ifstream maps("/proc/self/maps");
+  std::size_t n = 0;
+  for (std::string line; std::getline(maps, line);) ++n;
+  return n;
+}
+
+bool AllZero(const SecretBytes& s) {
+  return std::all_of(s.bytes().begin(), s.bytes().end(), [](unsigned char c) { return c == 0; });
+}
+
+}  // namespace
+
+// A server keeps a data key (and a signing key) per tenant it has served.
+// One guarded region per key would need ~4 mappings each and abort past
+// ~15,000 keys under Linux's default vm.max_map_count (65,530).
+TEST_CASE("200,000 keys alive at once fit within the system's mapping limit", "[crypto][secret]") {
+  const std::size_t before = MappingCount();
+  std::vector<SecretBytes> keys;
+  keys.reserve(200'000);
+  for (int i = 0; i < 200'000; ++i) keys.push_back(SecretBytes::Random(i % 2 ? 32 : 64));
+  const std::size_t grown = MappingCount() - before;
+  CHECK(grown < 2'000);
+  std::unordered_set<const unsigned char*> distinct;
+  for (const auto& k : keys) distinct.insert(k.data());
+  CHECK(distinct.size() == keys.size());
+  // Cells do not overlap: each key still holds its own bytes.
+  for (std::size_t i = 0; i < keys.size(); ++i) std::memset(keys[i].data(), static_cast<int>(i & 0xff), keys[i].size());
+  std::size_t intact = 0;
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    intact += std::all_of(keys[i].bytes().begin(), keys[i].bytes().end(),
+                          [&](unsigned char c) { return c == (i & 0xff); });
+  CHECK(intact == keys.size());
+}
+
+TEST_CASE("memory a secret gave back is wiped before the next secret gets it", "[crypto][secret]") {
+  for (std::size_t size : {1, 31, 32, 64, 65, 200}) {
+    CAPTURE(size);
+    for (int round = 0; round < 100; ++round) {
+      {
+        SecretBytes used(size);
+        std::memset(used.data(), 0xA5, size);
+      }
+      SecretBytes next(size);
+      REQUIRE(AllZero(next));
+    }
+  }
+  // Move-assignment releases the old bytes the same way.
+  SecretBytes a = SecretBytes::Random(32);
+  a = SecretBytes(64);
+  CHECK(AllZero(a));
+}
+
+TEST_CASE("secrets are allocated and released from several threads at once", "[crypto][secret][concurrency]") {
+  auto work = [](unsigned char mark, std::size_t* faults) {
+    std::vector<SecretBytes> live;
+    for (int i = 0; i < 40'000; ++i) {
+      SecretBytes s(32);
+      if (!AllZero(s)) ++*faults;
+      std::memset(s.data(), mark, s.size());
+      live.push_back(std::move(s));
+      if (live.size() == 64) {
+        for (const auto& k : live)
+          if (!std::all_of(k.bytes().begin(), k.bytes().end(), [&](unsigned char c) { return c == mark; })) ++*faults;
+        live.clear();
+      }
+    }
+  };
+  std::size_t faults_a = 0, faults_b = 0;
+  std::thread a(work, 0x11, &faults_a), b(work, 0x22, &faults_b);
+  a.join();
+  b.join();
+  CHECK(faults_a == 0);
+  CHECK(faults_b == 0);
 }
 
 TEST_CASE("SecretBytes moves leave the source empty", "[crypto][secret]") {

@@ -2,25 +2,14 @@
 
 #include <sodium.h>
 
-#include <cstdlib>
 #include <cstring>
 #include <utility>
 
+#include "crypto/secret_pool.hpp"
+
 namespace tenancy {
-namespace {
 
-unsigned char* Allocate(std::size_t size) {
-  if (sodium_init() < 0) std::abort();
-  if (size == 0) return nullptr;
-  auto* p = static_cast<unsigned char*>(sodium_malloc(size));
-  if (!p) std::abort();
-  sodium_memzero(p, size);
-  return p;
-}
-
-}  // namespace
-
-SecretBytes::SecretBytes(std::size_t size) : data_(Allocate(size)), size_(size) {}
+SecretBytes::SecretBytes(std::size_t size) : data_(detail::AllocateSecret(size)), size_(size) {}
 
 SecretBytes SecretBytes::Random(std::size_t size) {
   SecretBytes s(size);
@@ -39,14 +28,14 @@ SecretBytes::SecretBytes(SecretBytes&& other) noexcept
 
 SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
   if (this != &other) {
-    sodium_free(data_);  // wipes; accepts null
+    detail::FreeSecret(data_, size_);  // wipes; accepts null
     data_ = std::exchange(other.data_, nullptr);
     size_ = std::exchange(other.size_, 0);
   }
   return *this;
 }
 
-SecretBytes::~SecretBytes() { sodium_free(data_); }
+SecretBytes::~SecretBytes() { detail::FreeSecret(data_, size_); }
 
 bool SecretBytes::Equals(std::span<const unsigned char> other) const noexcept {
   return other.size() == size_ && (size_ == 0 || sodium_memcmp(data_, other.data(), size_) == 0);
