@@ -16,7 +16,7 @@
 // Three databases keep the worlds apart, so tables the reads see keep their
 // size whatever order (or interleaving) the benchmarks run in:
 //   <name>_r  reads: PointGet and Rls
-//   <name>_w  writes: BatchInsert1000 and ProvisionSchema
+//   <name>_w  writes: BatchInsert1000, InsertMany1000 and ProvisionSchema
 //   <name>_m  the migration fleet: Migrate1000Schemas
 //
 // Honest differences between the pairs (see the report in each section):
@@ -27,6 +27,13 @@
 //     owner role (BYPASSRLS), which is the floor for that lookup.
 //   - Transact opens SERIALIZABLE and wraps each statement in a pipelined
 //     SAVEPOINT / RELEASE; the batch baseline is a plain BEGIN ... COMMIT.
+//   - InsertMany pipelines its rows as BEGIN; [SET app.tenant_id; SET
+//     search_path, only when the pooled session is not yet bound to the
+//     tenant]; 1000 x the prepared INSERT; COMMIT, 256 rows per flush
+//     request, reading a chunk's results while the next is sent; before
+//     that it checks every row and copies its parameters once. The baseline
+//     sends the same statement the same way (one BEGIN, the same chunking),
+//     as the owner role (BYPASSRLS, so no WITH CHECK on each row).
 //   - Provision also records the tenant in the control plane (SQLite) and
 //     reads the schema version before and after; the baseline is the DDL.
 #include <benchmark/benchmark.h>
@@ -448,7 +455,7 @@ class WriteWorld {
 
 // Fresh keys across every run of a process: a running counter per series.
 std::uint64_t& NextBatchKey(int series) {
-  static std::array<std::uint64_t, 4> next{};
+  static std::array<std::uint64_t, 8> next{};
   return next[static_cast<std::size_t>(series)];
 }
 
@@ -511,6 +518,92 @@ std::uint64_t& NextBatchKey(int series) {
     failed |= !conn.TryExec("COMMIT");
     if (failed) {
       state.SkipWithError(PQerrorMessage(conn.get()));
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+}
+
+// ----------------------------------------------------------- InsertMany1000
+
+// One auto-committed InsertMany of 1000 fresh vehicles.
+[[gnu::noinline]] void BM_Pg_InsertMany1000(benchmark::State& state, IsolationModel model) {
+  auto& w = WriteWorld::Get();
+  const TenantContext& ctx = w.For(model);
+  std::uint64_t& next = NextBatchKey(model == IsolationModel::kShared ? 4 : 5);
+  std::vector<Vehicle> batch(static_cast<std::size_t>(kBatch), MakeVehicle(0));
+  for (auto _ : state) {
+    for (auto& v : batch) FormatKey(v.id, "m", next++);
+    auto r = w.repo.InsertMany(ctx, batch);
+    if (!r) {
+      state.SkipWithError(("insert many failed: " + r.error().ToString()).c_str());
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+}
+
+// The same rows as raw libpq: one pipeline of BEGIN; 1000 x PQsendQueryPrepared
+// of the library's INSERT (same parameter types, binary); COMMIT, in chunks of
+// PgConnection::kBatchChunk with a flush request after each and the previous
+// chunk's results read meanwhile; as the owner role, into the same table.
+[[gnu::noinline]] void BM_Pg_InsertMany1000_Baseline(benchmark::State& state,
+                                                     IsolationModel model) {
+  auto& w = WriteWorld::Get();
+  const TenantContext& ctx = w.For(model);
+  RawPg conn(Cluster::Get().Owner(w.world.db));
+  conn.Prepare("ins", InsertSql(SchemaOf(ctx)), {kText, kText, kText, kInt8, kText});
+  PGconn* c = conn.get();
+  const std::string& tenant = ctx.tenant_id().str();
+  std::uint64_t& next = NextBatchKey(model == IsolationModel::kShared ? 6 : 7);
+  constexpr std::int64_t kChunk = static_cast<std::int64_t>(pg::PgConnection::kBatchChunk);
+  Vehicle v = MakeVehicle(0);
+  char seats[8];
+  const int formats[5] = {1, 1, 1, 1, 1};
+  // Reads `n` results (each then its NULL); false on any failure.
+  auto read = [c](std::int64_t n) {
+    bool ok = true;
+    for (std::int64_t i = 0; i < n; ++i) {
+      PGresult* r = PQgetResult(c);
+      ok &= r && PQresultStatus(r) == PGRES_COMMAND_OK;
+      PQclear(r);
+      while (PGresult* extra = PQgetResult(c)) PQclear(extra);
+    }
+    return ok;
+  };
+  bool failed = false;
+  for (auto _ : state) {
+    failed |= !PQenterPipelineMode(c);
+    failed |= !PQsendQueryParams(c, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0);
+    std::int64_t unread = 1, previous = 0;  // BEGIN's result comes with the first chunk's
+    for (std::int64_t begin = 0; begin < kBatch && !failed; begin += kChunk) {
+      const std::int64_t end = std::min(kBatch, begin + kChunk);
+      for (std::int64_t k = begin; k < end; ++k) {
+        FormatKey(v.id, "n", next++);
+        StoreBig(static_cast<std::uint64_t>(v.seats), seats);
+        const char* values[5] = {tenant.data(), v.id.data(), v.plate.data(), seats,
+                                 v.note ? v.note->data() : nullptr};
+        const int lengths[5] = {static_cast<int>(tenant.size()), static_cast<int>(v.id.size()),
+                                static_cast<int>(v.plate.size()), 8,
+                                v.note ? static_cast<int>(v.note->size()) : 0};
+        failed |= !PQsendQueryPrepared(c, "ins", 5, values, lengths, formats, 1);
+      }
+      unread += end - begin;
+      if (end == kBatch) break;
+      failed |= !PQsendFlushRequest(c) || PQflush(c) != 0;
+      failed |= !read(previous);
+      unread -= previous;
+      previous = unread;
+    }
+    failed |= !PQsendQueryParams(c, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0);
+    failed |= !PQpipelineSync(c);
+    failed |= !read(unread + 1);
+    PGresult* sync = PQgetResult(c);
+    failed |= PQresultStatus(sync) != PGRES_PIPELINE_SYNC;
+    PQclear(sync);
+    failed |= !PQexitPipelineMode(c);
+    if (failed) {
+      state.SkipWithError(PQerrorMessage(c));
       break;
     }
   }
@@ -679,6 +772,11 @@ BENCHMARK_CAPTURE(BM_Pg_BatchInsert1000, shared, IsolationModel::kShared)->UseRe
 BENCHMARK_CAPTURE(BM_Pg_BatchInsert1000, database, IsolationModel::kDatabase)->UseRealTime()->Unit(kMillisecond);
 BENCHMARK_CAPTURE(BM_Pg_BatchInsert1000_Baseline, shared, IsolationModel::kShared)->UseRealTime()->Unit(kMillisecond);
 BENCHMARK_CAPTURE(BM_Pg_BatchInsert1000_Baseline, database, IsolationModel::kDatabase)->UseRealTime()->Unit(kMillisecond);
+
+BENCHMARK_CAPTURE(BM_Pg_InsertMany1000, shared, IsolationModel::kShared)->UseRealTime()->Unit(kMillisecond);
+BENCHMARK_CAPTURE(BM_Pg_InsertMany1000, database, IsolationModel::kDatabase)->UseRealTime()->Unit(kMillisecond);
+BENCHMARK_CAPTURE(BM_Pg_InsertMany1000_Baseline, shared, IsolationModel::kShared)->UseRealTime()->Unit(kMillisecond);
+BENCHMARK_CAPTURE(BM_Pg_InsertMany1000_Baseline, database, IsolationModel::kDatabase)->UseRealTime()->Unit(kMillisecond);
 
 BENCHMARK(BM_Pg_Rls)->UseRealTime()->Unit(kMicrosecond);
 BENCHMARK(BM_Pg_Rls_Baseline)->UseRealTime()->Unit(kMicrosecond);

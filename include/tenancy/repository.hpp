@@ -17,6 +17,12 @@
 // runs alone, auto-committed) or a `Transaction&` (it joins that unit of
 // work).
 //
+// A batch of new rows goes in with InsertMany (one round trip per chunk of
+// rows on PostgreSQL, not one per row):
+//
+//   std::vector<Vehicle> fleet = ...;
+//   if (auto r = vehicles.InsertMany(ctx, fleet); !r) ...  // "row 517: ..."
+//
 // Errors: kNotFound (no such row in this tenant), kAlreadyExists (Insert of a
 // taken key), kInvalidArgument (oversized value, unknown filter column, bad
 // cursor, wrong key arity), kTenantMismatch (the row names another tenant),
@@ -100,6 +106,8 @@ class TENANCY_EXPORT RepositoryCore {
   // `key` holds the key columns; `row` all columns, in descriptor order.
   Result<bool> Get(Scope scope, std::span<const Param> key, RowSink& sink) const;
   Result<void> Insert(Scope scope, std::span<const Param> row) const;
+  // `rows`: whole rows back to back (a multiple of the column count).
+  Result<void> InsertMany(Scope scope, std::span<const Param> rows) const;
   Result<void> Update(Scope scope, std::span<const Param> row) const;
   Result<void> Upsert(Scope scope, std::span<const Param> row) const;
   Result<void> Remove(Scope scope, std::span<const Param> key) const;
@@ -196,6 +204,30 @@ class Repository {
   }
 
   Result<void> Insert(Scope scope, const T& item) const { return Write(scope, item, &Core::Insert); }
+  // Inserts every item, all or none: the batch is atomic as one unit (inside
+  // a transaction a failed batch is undone alone and the transaction goes
+  // on, as after a failed Insert). Each row is checked, confined to the
+  // scope's tenant and its encrypted columns sealed exactly as Insert does.
+  // On a failing row nothing is written and the error carries the Errc the
+  // single Insert would give, its message naming the row's position in
+  // `items` ("row 517: ..."): kTenantMismatch (the item names another
+  // tenant), kAlreadyExists (a taken key, also one taken earlier in the
+  // same batch), kInvalidArgument (an oversized or null value). An empty
+  // batch is a no-op success. Any size goes; the engine sends the rows in
+  // chunks.
+  Result<void> InsertMany(Scope scope, std::span<const T> items) const {
+    if (items.empty()) return {};
+    const std::string& tenant = scope.context().tenant_id().str();
+    std::vector<Param> rows;
+    rows.reserve(items.size() * entity_.size());
+    for (std::size_t r = 0; r < items.size(); ++r) {
+      if (const std::string* t = entity_.TenantOf(items[r]); t && !t->empty() && *t != tenant)
+        return Fail(Errc::kTenantMismatch,
+                    "row " + std::to_string(r) + ": row names another tenant than the caller's");
+      for (std::size_t i = 0; i < entity_.size(); ++i) rows.push_back(entity_.Get(items[r], i));
+    }
+    return core_.InsertMany(scope, rows);
+  }
   // Replaces the row with the item's key; kNotFound when there is none.
   Result<void> Update(Scope scope, const T& item) const { return Write(scope, item, &Core::Update); }
   // Inserts or replaces.

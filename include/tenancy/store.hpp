@@ -168,6 +168,16 @@ class TENANCY_EXPORT Store {
   virtual Result<detail::Lease> Acquire(const Tenant& tenant) = 0;
   // The engine's spelling of a table name in library-written SQL.
   virtual std::string QualifiedTable(std::string_view table) const = 0;
+  // Runs one library-written write statement on `conn` once per row of
+  // `rows` (rows of `width` parameters, back to back), all or nothing: on
+  // failure nothing of the batch is left, and inside a transaction the
+  // transaction goes on. `*failed_row` is then the index of the row that
+  // failed (rows.size() / width when no row did, e.g. the commit). The
+  // default prepares once and loops inside one SAVEPOINT; an engine may
+  // override it to send the rows at once (PostgreSQL pipelines them).
+  virtual Result<void> RunEach(detail::Connection& conn, const std::string& sql,
+                               std::span<const Param> rows, std::size_t width,
+                               std::size_t* failed_row);
 
   Store(Schema schema, StoreOptions options)
       : schema_(std::move(schema)), options_(options) {}

@@ -439,3 +439,53 @@ TEST_CASE("tables a migration recreates or unprotects get their walls back",
   CHECK(app.Scalar("SELECT count(*) FROM tenancy_shared.vehicles WHERE tenant_id <> '" + b.id.str() + "'") == "0");
   REQUIRE(app.Query("ROLLBACK"));
 }
+
+namespace {
+
+std::vector<Vehicle> Vehicles1000() {
+  std::vector<Vehicle> out;
+  for (int i = 0; i < 1000; ++i) out.push_back(Vehicle{"b" + std::to_string(i), "P", 4, {}, ""});
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("InsertMany on a lost PostgreSQL connection fails typed, half of nothing",
+          "[insert_many][postgres]") {
+  FleetWorld world;
+  auto tenant = world.Provision("alpha", GENERATE(IsolationModel::kShared, IsolationModel::kDatabase));
+  auto ctx = world.Context(tenant);
+  Repository<Vehicle> vehicles(world.store(), Vehicles());
+  REQUIRE(vehicles.Insert(ctx, Vehicle{"v0", "P", 4, {}, ""}));
+  const std::string kill =
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'tenancy_app' "
+      "AND datname = '" + world.pg()->name() + "'";
+
+  // Killed between a write and the batch of one transaction: nothing stays.
+  Result<void> batch;
+  auto tx = world.store().Transact(ctx, [&](Transaction& t) -> Result<void> {
+    if (auto r = vehicles.Insert(t, Vehicle{"v1", "P", 4, {}, ""}); !r) return r;
+    PgSuperExec(world.pg()->hostport(), world.pg()->name(), kill);
+    batch = vehicles.InsertMany(t, Vehicles1000());
+    return batch;
+  });
+  REQUIRE_FALSE(tx);
+  REQUIRE_FALSE(batch);
+  CHECK(batch.error().code == Errc::kUnavailable);
+
+  // An auto-committed batch on a pooled connection killed while idle: it
+  // fails typed or (on a fresh connection) succeeds, never half-written.
+  PgSuperExec(world.pg()->hostport(), world.pg()->name(), kill);
+  Result<void> done = Fail(Errc::kInternal, "not run");
+  for (int attempt = 0; attempt < 3 && !done; ++attempt) {
+    done = vehicles.InsertMany(ctx, Vehicles1000());
+    if (!done) {
+      CHECK(done.error().code == Errc::kUnavailable);
+      auto n = vehicles.Count(ctx);
+      if (n) CHECK(*n == 1);
+    }
+  }
+  REQUIRE(done);
+  CHECK(vehicles.Count(ctx).value() == 1001);
+  CHECK(vehicles.Get(ctx, "v1").error().code == Errc::kNotFound);
+}

@@ -322,6 +322,51 @@ Result<void> RepositoryCore::Insert(Scope scope, std::span<const Param> row) con
   return {};
 }
 
+Result<void> RepositoryCore::InsertMany(Scope scope, std::span<const Param> rows) const {
+  const std::size_t width = schema_->columns.size();
+  if (rows.empty()) return {};
+  if (rows.size() % width != 0) return Fail(Errc::kInternal, "row arity does not match the entity");
+  const std::size_t count = rows.size() / width;
+  auto at_row = [](std::size_t r, const Error& e) {
+    return Error(e.code, "row " + std::to_string(r) + ": " + e.message);
+  };
+  // Every row is checked and sealed before anything reaches the engine, so
+  // a bad row costs no round trip and leaves nothing to undo.
+  const bool encrypted = schema_->HasEncryptedColumns();
+  std::vector<SealedRow> sealed(encrypted ? count : 0);
+  std::vector<Param> params;
+  params.reserve(count * (width + 1));
+  const std::string_view tenant = scope.context().tenant_id().str();
+  for (std::size_t r = 0; r < count; ++r) {
+    std::span<const Param> row = rows.subspan(r * width, width);
+    SealedRow scratch;
+    if (auto p = PrepareRow(scope, row, encrypted ? sealed[r] : scratch); !p)
+      return at_row(r, p.error());
+    if (encrypted) row = sealed[r].params;
+    params.push_back(tenant);
+    params.insert(params.end(), row.begin(), row.end());
+  }
+
+  Lease lease;
+  Connection* conn = nullptr;
+  if (Transaction* tx = scope.transaction()) {
+    if (!tx->connection().InTransaction())
+      return Fail(Errc::kFailedPrecondition, "the transaction has ended");
+    conn = &tx->connection();
+  } else {
+    auto acquired = store_.Acquire(scope.context().tenant());
+    if (!acquired) return acquired.error();
+    lease = std::move(*acquired);
+    conn = &*lease;
+  }
+  std::size_t failed = count;
+  auto r = store_.RunEach(*conn, sql_->insert, params, width + 1, &failed);
+  if (r) return {};
+  Error e = r.error();
+  if (e.code == Errc::kAlreadyExists) e.message = schema_->table + ": a row with that key exists";
+  return failed < count ? at_row(failed, e) : e;
+}
+
 Result<void> RepositoryCore::Update(Scope scope, std::span<const Param> row) const {
   SealedRow sealed;
   if (auto r = PrepareRow(scope, row, sealed); !r) return r;

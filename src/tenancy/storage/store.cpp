@@ -5,6 +5,7 @@
 #include "storage/postgres/pg_store.hpp"
 #endif
 #include "tenancy/context.hpp"
+#include "tenancy/detail/connection.hpp"
 #include "tenancy/transaction.hpp"
 
 namespace tenancy {
@@ -118,6 +119,34 @@ Result<std::int64_t> Transaction::Execute(std::string_view sql, std::span<const 
     return Fail(Errc::kInvalidArgument, "raw SQL must bind the :tenant_id parameter");
   if (auto r = CheckRawParams(sql, params); !r) return r.error();
   return conn_.RunRaw(sql, params, detail::RawScope{ctx_.tenant_id().str()}, nullptr);
+}
+
+// The portable batch: one SAVEPOINT (which opens a transaction when there is
+// none, on SQLite), the statement prepared once by Run's cache and stepped
+// per row, RELEASE. A failed row is undone with everything before it.
+Result<void> Store::RunEach(detail::Connection& conn, const std::string& sql,
+                            std::span<const Param> rows, std::size_t width, std::size_t* failed_row) {
+  const std::size_t count = width ? rows.size() / width : 0;
+  *failed_row = count;
+  if (auto r = conn.Run("SAVEPOINT tenancy_batch", {}, nullptr); !r) return r.error();
+  const auto undo = [&conn](Error e) -> Result<void> {
+    // The engine may have ended the transaction itself (SQLite does on some
+    // I/O errors); then there is no savepoint left to roll back to.
+    if (conn.InTransaction()) {
+      (void)conn.Run("ROLLBACK TO tenancy_batch", {}, nullptr);
+      (void)conn.Run("RELEASE tenancy_batch", {}, nullptr);
+    }
+    return e;
+  };
+  for (std::size_t i = 0; i < count; ++i) {
+    auto r = conn.Run(sql, rows.subspan(i * width, width), nullptr);
+    if (!r) {
+      *failed_row = i;
+      return undo(r.error());
+    }
+  }
+  if (auto r = conn.Run("RELEASE tenancy_batch", {}, nullptr); !r) return undo(r.error());
+  return {};
 }
 
 }  // namespace tenancy

@@ -3,6 +3,7 @@
 #include <boost/container/small_vector.hpp>
 #include <boost/container/static_vector.hpp>
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <charconv>
@@ -156,6 +157,64 @@ PGresult* NextResult(PGconn* conn) {
   return r;
 }
 
+// The parameters of one library statement as libpq's binary-format arrays.
+// Reused from row to row of a batch, so binding allocates nothing after the
+// first row (libpq copies the values when the statement is sent).
+class BoundParams {
+ public:
+  void Bind(std::span<const Param> params) {
+    const std::size_t n = params.size();
+    values_.resize(n);
+    lengths_.resize(n);
+    formats_.assign(n, 1);
+    numbers_.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const Param& p = params[i];
+      switch (p.index()) {
+        case 1:
+          StoreBig(static_cast<std::uint64_t>(std::get<1>(p)), numbers_[i].data());
+          values_[i] = numbers_[i].data();
+          lengths_[i] = 8;
+          break;
+        case 2:
+          StoreBig(std::bit_cast<std::uint64_t>(std::get<2>(p)), numbers_[i].data());
+          values_[i] = numbers_[i].data();
+          lengths_[i] = 8;
+          break;
+        case 3: {
+          auto v = std::get<3>(p);
+          values_[i] = v.data() ? v.data() : "";
+          lengths_[i] = static_cast<int>(v.size());
+          break;
+        }
+        case 4: {
+          auto v = std::get<4>(p);
+          values_[i] = v.empty() ? "" : reinterpret_cast<const char*>(v.data());
+          lengths_[i] = static_cast<int>(v.size());
+          break;
+        }
+        default: values_[i] = nullptr; lengths_[i] = 0;
+      }
+    }
+  }
+  int size() const noexcept { return static_cast<int>(values_.size()); }
+  const char* const* values() const noexcept { return values_.data(); }
+  const int* lengths() const noexcept { return lengths_.data(); }
+  const int* formats() const noexcept { return formats_.data(); }
+
+ private:
+  boost::container::small_vector<const char*, 16> values_;
+  boost::container::small_vector<int, 16> lengths_, formats_;
+  boost::container::small_vector<std::array<char, 8>, 16> numbers_;
+};
+
+// True when two rows bind the same parameter types (so the same statement).
+bool SameSignature(std::span<const Param> a, std::span<const Param> b) {
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a[i].index() != b[i].index()) return false;
+  return true;
+}
+
 bool IsIdentifier(std::string_view s) {
   if (s.empty() || s.size() > 63) return false;
   for (char c : s)
@@ -257,6 +316,7 @@ Result<PgConnection::Statement*> PgConnection::Lookup(const std::string& sql,
     if (PQresultStatus(r) != PGRES_COMMAND_OK) return ErrorFromResult(r, conn_, "deallocate");
     statements_.clear();
     statement_count_ = 0;
+    ++cache_generation_;
   }
   Statement st;
   int positional = 0, tenant = 0;
@@ -303,6 +363,11 @@ Result<std::int64_t> PgConnection::Execute(const Call& call, detail::RowSink* si
   } else if (binds_session) {
     before = {set_session_tenant_.c_str(), set_session_path_.c_str()};
   }
+  // The common case, a prepared statement on a session already bound to its
+  // tenant, is one statement alone: sent as such, it skips the pipeline's
+  // bookkeeping and its Sync (what a plain PQexecPrepared costs).
+  if (!in_transaction_ && session_binding_ && session_bound_ && !prepare && !raw)
+    return ExecuteAlone(call, sink);
   auto plain = [&](const char* sql) {
     return PQsendQueryParams(conn_, sql, 0, nullptr, nullptr, nullptr, nullptr, 0);
   };
@@ -375,50 +440,195 @@ Result<std::int64_t> PgConnection::Execute(const Call& call, detail::RowSink* si
   return outcome;
 }
 
+Result<std::int64_t> PgConnection::ExecuteAlone(const Call& call, detail::RowSink* sink) {
+  PGresult* r = PQexecPrepared(conn_, call.statement->name.c_str(), call.n, call.values,
+                               call.lengths, call.formats, /*resultFormat=*/1);
+  ResultGuard guard{r};
+  if (!r || PQstatus(conn_) != CONNECTION_OK) {
+    broken_ = true;
+    return Lost("execute");
+  }
+  // Auto-committed: a failure ended its own implicit transaction, and the
+  // session's tenant settings, committed earlier, stay as they were.
+  return Consume(r, conn_, /*binary=*/true, sink, "execute");
+}
+
 Result<std::int64_t> PgConnection::Run(const std::string& sql, std::span<const Param> params,
                                        detail::RowSink* sink) {
   if (!Healthy()) return Lost("run");
   auto statement = Lookup(sql, params);
   if (!statement) return statement.error();
-  const std::size_t n = params.size();
-  boost::container::small_vector<const char*, 16> values(n);
-  boost::container::small_vector<int, 16> lengths(n), formats(n, 1);
-  boost::container::small_vector<std::array<char, 8>, 16> numbers(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const Param& p = params[i];
-    switch (p.index()) {
-      case 1:
-        StoreBig(static_cast<std::uint64_t>(std::get<1>(p)), numbers[i].data());
-        values[i] = numbers[i].data();
-        lengths[i] = 8;
-        break;
-      case 2:
-        StoreBig(std::bit_cast<std::uint64_t>(std::get<2>(p)), numbers[i].data());
-        values[i] = numbers[i].data();
-        lengths[i] = 8;
-        break;
-      case 3: {
-        auto v = std::get<3>(p);
-        values[i] = v.data() ? v.data() : "";
-        lengths[i] = static_cast<int>(v.size());
-        break;
-      }
-      case 4: {
-        auto v = std::get<4>(p);
-        values[i] = v.empty() ? "" : reinterpret_cast<const char*>(v.data());
-        lengths[i] = static_cast<int>(v.size());
-        break;
-      }
-      default: values[i] = nullptr; lengths[i] = 0;
-    }
-  }
+  BoundParams bound;
+  bound.Bind(params);
   Call call;
   call.statement = *statement;
-  call.n = static_cast<int>(n);
-  call.values = values.data();
-  call.lengths = lengths.data();
-  call.formats = formats.data();
+  call.n = bound.size();
+  call.values = bound.values();
+  call.lengths = bound.lengths();
+  call.formats = bound.formats();
   return Execute(call, sink);
+}
+
+Result<void> PgConnection::RunMany(const std::string& sql, std::span<const Param> rows,
+                                   std::size_t width, std::size_t* failed_row) {
+  const std::size_t count = width ? rows.size() / width : 0;
+  *failed_row = count;
+  if (!Healthy()) return Lost("run");
+  if (!in_transaction_ && !bound_)
+    return Fail(Errc::kInternal, "connection has no tenant namespace bound");
+  if (count == 0) return {};
+  auto row_at = [&](std::size_t i) { return rows.subspan(i * width, width); };
+
+  // Each row's statement (a NULL changes the parameter signature), looked up
+  // before the pipeline starts: a lookup may DEALLOCATE the whole cache,
+  // which cannot run mid-pipeline. A lookup that adds a statement may move
+  // the earlier ones (and an eviction drops them), so pointers are only
+  // kept from a pass that added nothing.
+  std::vector<Statement*> statement(count);
+  for (int pass = 0;; ++pass) {
+    const std::uint64_t generation = cache_generation_;
+    const std::size_t cached = statement_count_;
+    for (std::size_t i = 0; i < count; ++i) {
+      if (i > 0 && SameSignature(row_at(i), row_at(i - 1))) {
+        statement[i] = statement[i - 1];
+        continue;
+      }
+      auto st = Lookup(sql, row_at(i));
+      if (!st) return st.error();
+      statement[i] = *st;
+    }
+    if (generation == cache_generation_ && cached == statement_count_) break;
+    if (pass == 2)
+      return Fail(Errc::kInternal, "the batch needs more prepared statements than the cache holds");
+  }
+  last_used_ = std::chrono::steady_clock::now();
+
+  boost::container::static_vector<const char*, 3> before;
+  const char* after = nullptr;
+  const bool binds_session = !in_transaction_ && session_binding_ && !session_bound_;
+  if (in_transaction_) {
+    before.push_back("SAVEPOINT tenancy_batch");
+    after = "RELEASE SAVEPOINT tenancy_batch";
+  } else if (!session_binding_) {
+    before = {"BEGIN", set_tenant_.c_str(), set_path_.c_str()};
+    after = "COMMIT";
+  } else {
+    // Session-level SETs inside the block: committed with the rows, or
+    // undone with them (and the session then counts as unbound).
+    before.push_back("BEGIN");
+    if (binds_session) {
+      before.push_back(set_session_tenant_.c_str());
+      before.push_back(set_session_path_.c_str());
+    }
+    after = "COMMIT";
+  }
+
+  // What each result read back answers, in sending order.
+  constexpr std::size_t kControl = static_cast<std::size_t>(-1);
+  struct Step {
+    Statement* prepare = nullptr;  // a PQsendPrepare
+    std::size_t row = kControl;    // else a row, or a control statement
+  };
+  std::vector<Step> steps;
+  steps.reserve(count + before.size() + 4);
+  boost::container::small_vector<Statement*, 4> preparing;
+  Result<void> outcome;
+  std::size_t bad_row = count;
+  std::size_t read = 0;
+  // Reads the results of steps [read, end). False when the connection is lost.
+  auto read_until = [&](std::size_t end) {
+    for (; read < end; ++read) {
+      PGresult* r = NextResult(conn_);
+      ResultGuard guard{r};
+      if (!r) return false;
+      const auto status = PQresultStatus(r);
+      if (!outcome || status == PGRES_PIPELINE_ABORTED) continue;
+      const Step& step = steps[read];
+      if (step.prepare) {
+        if (status == PGRES_COMMAND_OK) {
+          step.prepare->prepared = true;
+        } else {
+          Error e = ErrorFromResult(r, conn_, "prepare");
+          if (e.code == Errc::kInvalidArgument) e.code = Errc::kInternal;  // library SQL is ours
+          outcome = std::move(e);
+        }
+      } else if (step.row != kControl) {
+        if (auto c = Consume(r, conn_, /*binary=*/true, nullptr, "execute"); !c) {
+          outcome = c.error();
+          bad_row = step.row;
+        }
+      } else if (status != PGRES_COMMAND_OK) {
+        outcome = ErrorFromResult(r, conn_, "transaction");
+      }
+    }
+    return true;
+  };
+  auto lost = [&](std::string_view doing) {
+    broken_ = true;
+    return Lost(doing);
+  };
+  auto plain = [&](const char* text) {
+    steps.push_back({});
+    return PQsendQueryParams(conn_, text, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+  };
+
+  if (!PQenterPipelineMode(conn_)) return Lost("pipeline");
+  for (const char* text : before)
+    if (!plain(text)) return lost("send pipeline");
+  BoundParams bound;
+  std::size_t previous_chunk_end = steps.size();
+  for (std::size_t begin = 0; begin < count; begin += kBatchChunk) {
+    const std::size_t end = std::min(count, begin + kBatchChunk);
+    for (std::size_t i = begin; i < end; ++i) {
+      Statement* st = statement[i];
+      if (!st->prepared && std::find(preparing.begin(), preparing.end(), st) == preparing.end()) {
+        preparing.push_back(st);
+        steps.push_back({st, kControl});
+        if (!PQsendPrepare(conn_, st->name.c_str(), st->text.c_str(),
+                           static_cast<int>(st->types.size()), st->types.data()))
+          return lost("send pipeline");
+      }
+      bound.Bind(row_at(i));
+      steps.push_back({nullptr, i});
+      if (!PQsendQueryPrepared(conn_, st->name.c_str(), bound.size(), bound.values(),
+                               bound.lengths(), bound.formats(), /*resultFormat=*/1))
+        return lost("send pipeline");
+    }
+    if (end == count) break;
+    // Ask the server for this chunk's results now (it holds them back until
+    // a flush or sync), then read the previous chunk's while it works.
+    if (!PQsendFlushRequest(conn_) || PQflush(conn_) != 0) return lost("send pipeline");
+    if (!read_until(previous_chunk_end)) return lost("read pipeline");
+    previous_chunk_end = steps.size();
+    if (!outcome) break;  // the rest is skipped by the server: stop sending
+  }
+  if (outcome && !plain(after)) return lost("send pipeline");
+  if (!PQpipelineSync(conn_)) return lost("send pipeline");
+  if (!read_until(steps.size())) return lost("read pipeline");
+  PGresult* sync = PQgetResult(conn_);
+  const bool synced = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+  PQclear(sync);
+  if (!synced || !PQexitPipelineMode(conn_)) return lost("end pipeline");
+
+  if (binds_session) session_bound_ = static_cast<bool>(outcome);
+  if (!outcome) {
+    // Undo the batch alone (inside a transaction), or end the failed block.
+    if (PQtransactionStatus(conn_) != PQTRANS_IDLE) {
+      PGresult* r = PQexec(conn_, in_transaction_ ? "ROLLBACK TO SAVEPOINT tenancy_batch; "
+                                                    "RELEASE SAVEPOINT tenancy_batch"
+                                                  : "ROLLBACK");
+      const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+      PQclear(r);
+      if (!ok) broken_ = true;
+    }
+    *failed_row = bad_row;
+    return outcome;
+  }
+  if (!in_transaction_ && PQtransactionStatus(conn_) != PQTRANS_IDLE) {
+    PGresult* r = PQexec(conn_, "ROLLBACK");
+    PQclear(r);
+  }
+  return {};
 }
 
 Result<std::int64_t> PgConnection::RunRaw(std::string_view sql, std::span<const Param> params,

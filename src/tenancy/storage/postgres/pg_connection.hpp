@@ -60,6 +60,20 @@ class PgConnection final : public detail::Connection {
   Result<void> Rollback() override;
   bool InTransaction() const noexcept override { return in_transaction_; }
 
+  // Runs the library statement `sql` once per row of `rows` (`width`
+  // parameters each, back to back), all or nothing, in one pipeline:
+  //   auto-commit:          BEGIN; [SET tenant; SET path | SET LOCAL ...;]
+  //                         [prepare;] row; row; ...; COMMIT
+  //   inside a transaction: SAVEPOINT; [prepare;] row; ...; RELEASE
+  // The rows go in chunks of kBatchChunk, each followed by a flush request,
+  // and a chunk's results are read while the server runs the next one, so
+  // neither side's socket buffer fills up (at most two chunks in flight).
+  // On a failed row the batch is rolled back (to its savepoint inside a
+  // transaction) and `*failed_row` names it; otherwise it is rows/width.
+  Result<void> RunMany(const std::string& sql, std::span<const Param> rows, std::size_t width,
+                       std::size_t* failed_row);
+  static constexpr std::size_t kBatchChunk = 256;
+
   // Runs a trusted multi-statement script with the simple query protocol
   // (migrations, DDL). Not confined, no tenant binding.
   Result<void> ExecScript(std::string_view script);
@@ -99,6 +113,8 @@ class PgConnection final : public detail::Connection {
 
   Result<Statement*> Lookup(const std::string& sql, std::span<const Param> params);
   Result<std::int64_t> Execute(const Call& call, detail::RowSink* sink);
+  // A prepared statement alone on a bound session: no pipeline, one Sync.
+  Result<std::int64_t> ExecuteAlone(const Call& call, detail::RowSink* sink);
   Error Lost(std::string_view doing);
 
   PGconn* conn_;
@@ -116,6 +132,7 @@ class PgConnection final : public detail::Connection {
                      std::equal_to<>>
       statements_;
   std::size_t statement_count_ = 0;
+  std::uint64_t cache_generation_ = 0;  // counts DEALLOCATE ALLs (stale Statement*)
   std::uint64_t next_statement_ = 0;
   // The bound namespace and the statements that set it.
   std::string tenant_, schema_;

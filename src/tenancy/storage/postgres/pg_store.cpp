@@ -220,6 +220,15 @@ Result<void> PgStore::EnsureMigrated(const Tenant& tenant, Server& server) {
   return {};
 }
 
+Result<void> PgStore::RunEach(detail::Connection& conn, const std::string& sql,
+                              std::span<const Param> rows, std::size_t width,
+                              std::size_t* failed_row) {
+  // A transaction of another store (a caller's mix-up) takes the portable path.
+  if (auto* pg = dynamic_cast<PgConnection*>(&conn))
+    return pg->RunMany(sql, rows, width, failed_row);
+  return Store::RunEach(conn, sql, rows, width, failed_row);
+}
+
 Result<detail::Lease> PgStore::Acquire(const Tenant& tenant) {
   if (tenant.state == TenantState::kDeleted)
     return Fail(Errc::kTenantUnknown, "the tenant has been offboarded");

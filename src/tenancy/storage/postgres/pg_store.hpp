@@ -47,6 +47,10 @@ class PgStore final : public Store {
  protected:
   Result<detail::Lease> Acquire(const Tenant& tenant) override;
   std::string QualifiedTable(std::string_view table) const override;
+  // Pipelines the rows (PgConnection::RunMany).
+  Result<void> RunEach(detail::Connection& conn, const std::string& sql,
+                       std::span<const Param> rows, std::size_t width,
+                       std::size_t* failed_row) override;
 
  private:
   // One PostgreSQL server: a pool for the application role and one admin
