@@ -3,8 +3,10 @@
 #include <cstring>
 #include <string>
 
+#include "audit_commands.hpp"
 #include "backup_commands.hpp"
 #include "commands.hpp"
+#include "observe_commands.hpp"
 #include "offline_eval.hpp"
 
 namespace {
@@ -29,6 +31,10 @@ commands:
                                      write one tenant (rows, wrapped keys) to a backup file
   restore FILE [--as SLUG] [--model M] [--placement DIR] [--replace] [--master-key FILE]
                                      restore a backup as a new tenant (or --replace one)
+  audit verify [--chain C]           check the audit chains of DIR/audit.db (C: platform or a
+                                     tenant id); exit 1 naming the first tampered entry
+  audit verify --file EXPORT         check an audit export offline (FILE or -)
+  audit export [--chain C] [FILE]    write the audit chains as JSON lines (default stdout)
 
 offline tools (no data directory; FILE may be - for standard input):
   rules eval RULE [DATA] [--max-steps N] [--max-depth N]
@@ -36,6 +42,14 @@ offline tools (no data directory; FILE may be - for standard input):
   flags eval FLAGS [CONTEXT] [--flag KEY] [--permissive]
              [--tenant-id ID] [--tenant-slug SLUG] [--tenant-tier TIER]
                                      evaluate a flagd flag set (one flag or all)
+
+a running tenancyd (--server http://HOST:PORT; operator key from --key-file FILE or the
+TENANCYCTL_OPERATOR_KEY environment variable, never an argument):
+  success-metrics [--month YYYY-MM] [--limit N]
+                                     time to onboard, active tenants, cost vs revenue, incidents
+  idle-tenants [--days N] [--tier T] tenants without a request for N days (default 30)
+  idle-tenants apply --days N --tier T --action notify|suspend|archive
+                                     apply the sprawl policy to those tenants
 
 Add --json for machine-readable output.
 )";
@@ -60,7 +74,10 @@ int main(int argc, char** argv) {
     args->positional.erase(args->positional.begin());
     return command == "rules" ? CmdRulesEval(*args) : CmdFlagsEval(*args);
   }
+  if (IsObserveCommand(command)) return CmdObserve(command, *args);  // a running tenancyd
   const std::string data = args->Option("data").value_or("./data");
+  // Only audit.db: a copy of it alone can be checked.
+  if (command == "audit") return CmdAudit(*args, data);
 
   auto platform =
       OpenPlatform(data, args->Option("store").value_or(""), args->Option("admin-url").value_or(""));

@@ -11,7 +11,10 @@
 #include "services/tenant_admin/tenant_self.hpp"
 #include "portal/portal.hpp"
 #include "services/contracts/contracts.hpp"
+#include "services/ops/audit_routes.hpp"
 #include "services/ops/ops.hpp"
+#include "services/ops/observe.hpp"
+#include "middleware/observe.hpp"
 #include "services/signup/signup.hpp"
 
 namespace tenancyd {
@@ -80,7 +83,13 @@ tenancy::Result<std::unique_ptr<App>> App::Open(PlatformOptions platform, AppOpt
   app->parts_.admission.push_back(app->governance_.get());
   app->parts_.accounting.push_back(app->governance_.get());
   // (observability: routes and accounting sink)
+  AddObserveRoutes(app->router_, Observe{p.observability(), p.directory(), p.quotas(), p.metering(),
+                                         p.store(), p.events()});
+  app->parts_.accounting.push_back(
+      &p.observability().Adopt(std::make_unique<ObserveSink>(p.observability(), app->router_)));
   // (audit: routes and accounting sink)
+  AddAuditRoutes(app->router_, AuditApi{p.audit(), p.directory()});
+  app->parts_.accounting.push_back(&p.audit_trail());
   app->Rebuild();
   return app;
 }

@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "http.hpp"
+#include "tenancy/audit.hpp"
 #include "tenancy/auth.hpp"
 #include "tenancy/context.hpp"
 #include "tenancy/resolve.hpp"
@@ -53,6 +54,27 @@ class RouteParams {
  private:
   std::array<std::pair<std::string_view, std::string_view>, kMax> items_{};
   std::size_t size_ = 0;
+};
+
+// What a handler knows of its action beyond what the route table of the
+// audit trail (middleware/audit_trail.hpp) derives from the route: the
+// tenant an action created or named by slug, a more precise action
+// ("tenant.release" rather than "tenant.resume") or target ("api_key:<new
+// id>"), and details. On public routes (no caller) a noted action is the
+// only thing the trail records, with the noted actor. Every field is
+// optional; empty means "the route's". Never put a secret here.
+struct AuditNote {
+  std::string tenant{};  // a tenant id
+  std::string action{};
+  std::string target{};
+  std::optional<tenancy::AuditActor> actor{};
+  std::optional<tenancy::AuditOutcome> outcome{};
+  std::string code{};                // why a refusal was refused
+  boost::json::object details{};     // no secrets
+  bool empty() const noexcept {
+    return tenant.empty() && action.empty() && target.empty() && !actor && !outcome &&
+           code.empty() && details.empty();
+  }
 };
 
 struct Exchange {
@@ -112,6 +134,9 @@ struct Exchange {
     problem_status = 422;
     return tenancy::Error(tenancy::Errc::kInvalidArgument, std::move(message));
   }
+
+  // -- audit (the one field the audit trail adds; see AuditNote) --
+  AuditNote audit{};
 
   std::string_view Param(std::string_view name) const noexcept { return params.Get(name); }
   std::string TraceIdHex() const;

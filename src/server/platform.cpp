@@ -114,7 +114,24 @@ tenancy::Result<void> Platform::OpenOperations() {
                              .config = config_.get(),
                              .clock = o.clock});
   // (observability: open)
+  auto observability = Observability::Open(ObservabilityParts{.options = o.observability,
+                                                              .data_dir = o.data_dir,
+                                                              .clock = o.clock,
+                                                              .hot_clock = governance_clock_,
+                                                              .directory = directory_.get(),
+                                                              .store = store_.get(),
+                                                              .events = events_.get(),
+                                                              .backup = backup_.get()});
+  if (!observability) return observability.error();
+  observability_ = std::move(*observability);
   // (audit: open)
+  tenancy::AuditOptions aopt;
+  aopt.path = o.data_dir + "/audit.db";
+  aopt.clock = o.clock;
+  auto audit = tenancy::AuditLog::Open(std::move(aopt));
+  if (!audit) return audit.error();
+  audit_ = std::move(*audit);
+  audit_trail_ = std::make_unique<AuditTrail>(*audit_, *directory_);
   if (o.webhook_dispatch_interval > std::chrono::milliseconds::zero())
     dispatcher_ = std::thread([this] { RunDispatcher(); });
   return {};

@@ -17,6 +17,11 @@
 //                        secrets through the FieldCipher, delivered over
 //                        plain http by tenancy_net's HttpWebhookTransport)
 //   (all of the above) → Backup (per-tenant backup files and restores)
+//   <data>/incidents.db, <data>/activity.json → Observability (logs,
+//                        metrics, SLOs and alerts into the outboxes,
+//                        per-tenant activity; its own background thread)
+//   <data>/audit.db    → AuditLog (hash chains per tenant and the platform's)
+//                        and the AuditTrail sink appending to it
 // A dispatcher thread calls Webhooks::DispatchAll every
 // `webhook_dispatch_interval`; it is stopped (after its current pass) by
 // StopDispatcher or the destructor, before anything it uses closes.
@@ -37,7 +42,11 @@
 #include <thread>
 
 #include "flag_files.hpp"
+#include "middleware/audit_trail.hpp"
 #include "net/http_client.hpp"
+#include "observability/observability.hpp"
+#include "observability/options.hpp"
+#include "tenancy/audit.hpp"
 #include "tenancy/auth.hpp"
 #include "tenancy/backup.hpp"
 #include "tenancy/authz.hpp"
@@ -91,6 +100,8 @@ struct PlatformOptions {
   // How often the dispatcher thread runs Webhooks::DispatchAll; zero: no
   // thread (tests call DispatchWebhooks themselves).
   std::chrono::milliseconds webhook_dispatch_interval{1000};
+  // Logs, metrics, SLOs, activity and cost (observability/options.hpp).
+  ObservabilityOptions observability{};
 };
 
 class Platform {
@@ -121,7 +132,13 @@ class Platform {
   tenancy::Webhooks& webhooks() noexcept { return *webhooks_; }
   const tenancy::Backup& backup() const noexcept { return *backup_; }
   // (observability: accessors)
+  // Logs, metrics, SLOs and per-tenant activity (observability.hpp).
+  Observability& observability() noexcept { return *observability_; }
   // (audit: accessors)
+  // The audit chains (<data>/audit.db) and the sink that appends every
+  // control-plane and admin action to them (middleware/audit_trail.hpp).
+  tenancy::AuditLog& audit() noexcept { return *audit_; }
+  AuditTrail& audit_trail() noexcept { return *audit_trail_; }
 
   // One dispatch pass over every live tenant, on the caller's thread (what
   // the dispatcher thread runs; tests call it directly).
@@ -162,7 +179,11 @@ class Platform {
   std::unique_ptr<tenancy::Webhooks> webhooks_;
   std::unique_ptr<tenancy::Backup> backup_;
   // (observability: members)
+  // After everything its thread uses, so it stops before they close.
+  std::unique_ptr<Observability> observability_;
   // (audit: members)
+  std::unique_ptr<tenancy::AuditLog> audit_;
+  std::unique_ptr<AuditTrail> audit_trail_;  // after the log it appends to
   // The dispatcher: waits `webhook_dispatch_interval` or until stopped.
   std::mutex dispatcher_mu_;
   std::condition_variable dispatcher_cv_;

@@ -258,6 +258,28 @@ TEST_CASE("a whole story's responses over real sockets validate against the docu
   const json::value second = A(V::post, "/v1/rides", kTrip, S::created, {{"Idempotency-Key", "k-2"}});
   A(V::post, "/v1/rides/" + std::string(second.at("id").as_string()) + "/cancel", R"({"reason":"changed plans"})");
   c.Ok(V::get, "/v1/platform/revenue", "", op);
+  // Observability: the tenant's views, the operator's, the sprawl policy.
+  A(V::get, "/v1/tenant/metrics");
+  A(V::get, "/v1/tenant/logs?limit=5");
+  A(V::get, "/v1/tenant/health");
+  A(V::get, "/v1/tenant/dashboard");
+  CHECK(c.Call(V::get, "/metrics", "", op).result() == S::ok);  // text, not JSON
+  c.Ok(V::get, "/v1/platform/logs?limit=5", "", op);
+  c.Ok(V::get, "/v1/platform/health", "", op);
+  c.Ok(V::get, "/v1/platform/incidents", "", op);
+  c.Ok(V::get, "/v1/platform/success-metrics", "", op);
+  c.Ok(V::get, "/v1/platform/idle-tenants?days=1", "", op);
+  c.Ok(V::post, "/v1/platform/idle-tenants/apply", R"({"days":30,"tier":"free","action":"notify"})", op);
+  c.Ok(V::post, "/v1/platform/idle-tenants/apply", R"({"days":30,"tier":"free","action":"archive"})", op,
+       S::conflict);
+
+  // The audit chains: the tenant's own, the operator's view of all.
+  A(V::get, "/v1/audit?limit=50");
+  A(V::get, "/v1/audit/verify");
+  CHECK(c.Call(V::get, "/t/acme/v1/audit/export", "", akey).result() == S::ok);  // JSON lines
+  c.Ok(V::get, "/v1/platform/audit?chain=acme&limit=10", "", op);
+  c.Ok(V::get, "/v1/platform/audit/verify?chain=platform", "", op);
+  CHECK(c.Call(V::get, "/v1/platform/audit/export", "", op).result() == S::ok);
 
   // Errors: each answered in the documented shape.
   A(V::post, "/v1/vehicles", "{not json", S::bad_request);

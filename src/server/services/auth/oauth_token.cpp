@@ -58,6 +58,23 @@ void Wipe(QueryParams& params) {
   for (auto& [k, v] : params) sodium_memzero(v.data(), v.size());
 }
 
+// A refusal to a client that proved its key goes to the key's tenant's
+// audit chain (a key asking for roles it does not hold, a suspended
+// tenant's client still trying): the audit trail records this route only
+// when noted. Refusals before the proof are not noted: anyone could send
+// them. Names the key's id, never the key.
+Response Refused(Exchange& x, const tenancy::Authenticated& who, std::string_view error,
+                 Response res) {
+  x.audit.tenant = who.tenant.str();  // empty for a platform key: the platform chain
+  x.audit.actor = tenancy::AuditActor{
+      who.principal.id, who.platform() ? tenancy::AuditActorKind::kOperator
+                                       : tenancy::AuditActorKind::kApiKey};
+  x.audit.target = "api_key:" + who.credential_id;
+  x.audit.outcome = tenancy::AuditOutcome::kDenied;
+  x.audit.code = std::string(error);
+  return res;
+}
+
 }  // namespace
 
 tenancy::Result<Response> IssueAccessToken(const TokenService& tokens, Exchange& x) {
@@ -103,21 +120,25 @@ tenancy::Result<Response> IssueAccessToken(const TokenService& tokens, Exchange&
     return who.error();  // storage trouble: a 5xx problem, not the client's fault
   }
   // The id must name the key presented (not secret, so no constant time).
-  if ((*who)->credential_id != client->id) return InvalidClient();
+  if ((*who)->credential_id != client->id)
+    return Refused(x, **who, "client_id_mismatch", InvalidClient());
   if ((*who)->platform())
-    return OAuthError(http::status::bad_request, "unauthorized_client",
-                      "platform keys do not receive tenant access tokens");
+    return Refused(x, **who, "unauthorized_client",
+                   OAuthError(http::status::bad_request, "unauthorized_client",
+                              "platform keys do not receive tenant access tokens"));
 
   std::vector<std::string> roles = (*who)->roles;
   if (const auto scope = Lookup(*form, "scope")) {
     if (scope->size() > kMaxScopeBytes) return InvalidRequest("scope is too long");
     std::vector<std::string> asked = SplitScope(*scope);
     if (asked.empty())
-      return OAuthError(http::status::bad_request, "invalid_scope", "scope is empty");
+      return Refused(x, **who, "invalid_scope",
+                     OAuthError(http::status::bad_request, "invalid_scope", "scope is empty"));
     for (const auto& s : asked)
       if (std::find(roles.begin(), roles.end(), s) == roles.end())
-        return OAuthError(http::status::bad_request, "invalid_scope",
-                          "the client holds no role named in scope");
+        return Refused(x, **who, "invalid_scope",
+                       OAuthError(http::status::bad_request, "invalid_scope",
+                                  "the client holds no role named in scope"));
     std::sort(asked.begin(), asked.end());
     asked.erase(std::unique(asked.begin(), asked.end()), asked.end());
     roles = std::move(asked);
@@ -131,7 +152,9 @@ tenancy::Result<Response> IssueAccessToken(const TokenService& tokens, Exchange&
   auto token = tokens.auth.IssueToken((*who)->tenant, treq);
   if (!token) {
     if (token.error().code == Errc::kTenantSuspended)
-      return OAuthError(http::status::bad_request, "invalid_grant", "the client's tenant is suspended");
+      return Refused(x, **who, "invalid_grant",
+                     OAuthError(http::status::bad_request, "invalid_grant",
+                                "the client's tenant is suspended"));
     return token.error();
   }
   // tokens.ttl is checked at start-up against the library's cap

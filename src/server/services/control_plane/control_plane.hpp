@@ -75,8 +75,11 @@ struct NewTenant {
 // "api_key": {"client_id", "key"}}} with `Cache-Control: no-store` (the key
 // is shown once). kAlreadyExists when the slug is taken; when the key
 // cannot be created the tenant is offboarded again and the error returned.
+// On success `note` (the exchange's audit note) names the new tenant and
+// the admin key's id (never the key).
 tenancy::Result<Response> CreateTenantWithAdmin(tenancy::Directory& directory,
-                                                tenancy::Authenticator& auth, const NewTenant& t);
+                                                tenancy::Authenticator& auth, const NewTenant& t,
+                                                AuditNote& note);
 // A plausible e-mail address (one '@', a dot in the domain, no spaces or
 // control characters); deliverability is not checked.
 bool LooksLikeEmail(std::string_view e);

@@ -67,13 +67,14 @@ tenancy::Result<Response> OnboardTenant(const ControlPlane& cp, Exchange& x) {
 
   NewTenant t{.request = std::move(req), .admin_name = std::move(*admin_name),
               .admin_email = std::move(*admin_email)};
-  auto res = CreateTenantWithAdmin(cp.directory, cp.auth, t);
+  auto res = CreateTenantWithAdmin(cp.directory, cp.auth, t, x.audit);
   if (!res) return res.error();
   return std::move(*res);
 }
 
 tenancy::Result<Response> CreateTenantWithAdmin(tenancy::Directory& directory,
-                                                tenancy::Authenticator& auth, const NewTenant& t) {
+                                                tenancy::Authenticator& auth, const NewTenant& t,
+                                                AuditNote& note) {
   const tenancy::ProvisionRequest& req = t.request;
   // Onboarding creates a credential: never twice for one tenant.
   if (auto existing = directory.GetBySlug(req.slug); existing)
@@ -101,6 +102,12 @@ tenancy::Result<Response> CreateTenantWithAdmin(tenancy::Directory& directory,
   json::object out{{"tenant", TenantJson(tenant)}, {"admin", std::move(admin_out)}};
   Response res = JsonResponse(http::status::created, out);
   sodium_memzero(key->key.data(), key->key.size());
+  note.tenant = tenant.id.str();
+  note.target = "tenant:" + tenant.id.str();
+  note.details = json::object{{"slug", tenant.slug},
+                              {"tier", tenant.tier},
+                              {"model", tenancy::ToString(tenant.model)},
+                              {"admin_key_id", key->info.key_id}};
   res.set(http::field::location, "/v1/tenants/" + tenant.id.str());
   // The secret is shown once: no cache may keep it.
   res.set(http::field::cache_control, "no-store");

@@ -1,6 +1,7 @@
 // PATCH /v1/tenants/{tenant}, the lifecycle changes, offboarding and data
 // key rotation.
 #include "json_input.hpp"
+#include "middleware/audit_trail.hpp"
 #include "services/control_plane/control_plane.hpp"
 
 namespace tenancyd {
@@ -63,6 +64,17 @@ tenancy::Result<Response> PatchTenant(const ControlPlane& cp, Exchange& x) {
 
   auto t = LiveTarget(cp, x);
   if (!t) return t.error();
+  // The audit entry: which fields changed; a tier change is its own action
+  // (it changes the tenant's plan).
+  x.audit.tenant = (*t)->id.str();
+  json::array fields;
+  for (const auto& [field, value] : body->object()) fields.emplace_back(field);
+  x.audit.details["fields"] = std::move(fields);
+  if (update.tier && *update.tier != (*t)->tier) {
+    x.audit.action = "tenant.change_tier";
+    x.audit.details["from_tier"] = (*t)->tier;
+    x.audit.details["to_tier"] = *update.tier;
+  }
   auto updated = cp.directory.Update((*t)->id, update);
   if (!updated) return updated.error();
   return JsonResponse(http::status::ok, TenantJson(*updated));
@@ -75,6 +87,12 @@ tenancy::Result<Response> ChangeTenantState(const ControlPlane& cp, Exchange& x,
   auto t = LiveTarget(cp, x);
   if (!t) return t.error();
   const tenancy::TenantId id = (*t)->id;
+  x.audit.tenant = id.str();
+  x.audit.details = json::object{{"reason", ScrubCredentials(*reason)},
+                                 {"from", tenancy::ToString((*t)->state)}};
+  // Resuming a quarantined tenant is a release: its rates come back too.
+  if (to == tenancy::TenantState::kActive && (*t)->state == tenancy::TenantState::kQuarantined)
+    x.audit.action = "tenant.release";
   if (cp.quarantine && to == tenancy::TenantState::kQuarantined) {
     if (auto q = cp.quarantine->Quarantine(id, *reason); !q) return q.error();
   } else if (cp.quarantine && to == tenancy::TenantState::kActive &&
@@ -95,6 +113,8 @@ tenancy::Result<Response> OffboardTenant(const ControlPlane& cp, Exchange& x) {
   if (!reason) return reason.error();
   auto t = LiveTarget(cp, x);
   if (!t) return t.error();
+  x.audit.tenant = (*t)->id.str();
+  x.audit.details = json::object{{"reason", ScrubCredentials(*reason)}};
   auto gone = cp.directory.Offboard((*t)->id, *reason);
   if (!gone) return gone.error();
   return JsonResponse(http::status::ok, TenantJson(*gone));
@@ -104,8 +124,10 @@ tenancy::Result<Response> RotateTenantKey(const ControlPlane& cp, Exchange& x) {
   if (auto body = JsonBody::Parse(x.request, {}, /*allow_empty=*/true); !body) return body.error();
   auto t = LiveTarget(cp, x);
   if (!t) return t.error();
+  x.audit.tenant = (*t)->id.str();
   auto version = cp.keyring.Rotate((*t)->id);
   if (!version) return version.error();
+  x.audit.details = json::object{{"primary_version", *version}};
   return JsonResponse(http::status::ok, json::object{{"tenant_id", (*t)->id.str()},
                                                      {"primary_version", *version}});
 }

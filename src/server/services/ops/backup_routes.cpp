@@ -1,6 +1,7 @@
 // Per-tenant backup and restore for platform operators (tenancy::Backup).
-// Audit: when the audit log is wired into tenancyd, both handlers record
-// who backed up / restored which tenant here (see the AUDIT HOOK lines).
+// Both are audited by the audit trail (middleware/audit_trail.hpp); the
+// handlers add what only they know: the tenant, the file's checksum, the
+// restored tenant and its source.
 #include <boost/json.hpp>
 
 #include <filesystem>
@@ -74,6 +75,7 @@ tenancy::Result<Response> BackupTenant(const Ops& o, Exchange& x) {
   if (!empty) return empty.error();
   auto tenant = FindTenant(o, x);
   if (!tenant) return tenant.error();
+  x.audit.tenant = (*tenant)->id.str();
 
   const fs::path dir = fs::path(o.data_dir) / "backups";
   std::error_code ec;
@@ -98,7 +100,7 @@ tenancy::Result<Response> BackupTenant(const Ops& o, Exchange& x) {
   std::ifstream in(file.path(), std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (!in.good() && !in.eof()) return Fail(Errc::kStorage, "cannot read the temporary backup file");
-  // AUDIT HOOK: record (operator, tenant, "tenant.backup", checksum) once audit is wired.
+  x.audit.details = json::object{{"checksum", info->checksum}, {"bytes", info->bytes}};
   Response res{http::status::ok, 11};
   res.set(http::field::content_type, kBackupType);
   res.set(http::field::content_disposition,
@@ -147,7 +149,12 @@ tenancy::Result<Response> RestoreTenant(const Ops& o, Exchange& x) {
     if (e == Errc::kDataCorrupted) return x.Unprocessable("backup_corrupted", e.message);
     return e;
   }
-  // AUDIT HOOK: record (operator, restored tenant, "tenant.restore", source id) once audit is wired.
+  x.audit.tenant = report->tenant.id.str();
+  x.audit.target = "tenant:" + report->tenant.id.str();
+  x.audit.details = json::object{{"source_id", report->source_id.str()},
+                                 {"created", report->created},
+                                 {"model", tenancy::ToString(report->tenant.model)},
+                                 {"rows", report->rows}};
   return JsonResponse(report->created ? http::status::created : http::status::ok, ReportJson(*report));
 }
 

@@ -116,6 +116,13 @@ tenancy::Result<Response> CreateWebhook(const Ops& o, Exchange& x) {
   req.description = description->value_or("");
   auto sub = o.webhooks.Subscribe(*x.context, req);
   if (!sub) return TargetError(x, sub.error());
+  // The audit entry: the subscription, never its URL (receivers put
+  // credentials in paths and queries) nor its secret.
+  x.audit.target = "webhook:" + sub->subscription.id;
+  json::array types;
+  for (const auto& t : sub->subscription.event_types) types.emplace_back(t);
+  x.audit.details = json::object{{"event_types", std::move(types)},
+                                 {"enabled", sub->subscription.enabled}};
   json::object out = SubscriptionJson(sub->subscription);
   out["secret"] = sub->secret;  // the only time it is shown
   return NoStore(Created(out, "/v1/webhooks/" + sub->subscription.id));
@@ -157,6 +164,9 @@ tenancy::Result<Response> PatchWebhook(const Ops& o, Exchange& x) {
   change.description = std::move(*description);
   auto sub = o.webhooks.UpdateSubscription(*x.context, x.Param("id"), change);
   if (!sub) return TargetError(x, sub.error());
+  json::array fields;  // which ones changed, not to what (a URL may hold credentials)
+  for (const auto& [name, value] : body->object()) fields.emplace_back(name);
+  x.audit.details = json::object{{"fields", std::move(fields)}};
   return JsonResponse(http::status::ok, SubscriptionJson(*sub));
 }
 
@@ -173,6 +183,7 @@ tenancy::Result<Response> RotateWebhookSecret(const Ops& o, Exchange& x) {
   auto secret = o.webhooks.RotateSecret(*x.context, x.Param("id"),
                                         std::chrono::seconds{overlap->value_or(24 * 3600)});
   if (!secret) return secret.error();
+  x.audit.details = json::object{{"overlap_s", overlap->value_or(24 * 3600)}};
   auto sub = o.webhooks.GetSubscription(*x.context, x.Param("id"));
   if (!sub) return sub.error();
   json::object out = SubscriptionJson(*sub);

@@ -38,8 +38,11 @@ tenancy::Result<Response> SignUp(const Signup& s, Exchange& x) {
   t.request.model = tenancy::IsolationModel::kShared;  // the default tier, always shared
   t.admin_email = std::move(*email);
   t.admin_name = std::move(*admin_name);
-  auto res = CreateTenantWithAdmin(s.directory, s.auth, t);
+  auto res = CreateTenantWithAdmin(s.directory, s.auth, t, x.audit);
   if (!res) return res.error();
+  // Nobody is signed in yet: the platform's sign-up acted (the audit trail
+  // records only sign-ups that created a tenant).
+  x.audit.actor = tenancy::AuditActor{"signup", tenancy::AuditActorKind::kSystem};
   // The new admin's own view of its tenant (the control plane's URL is
   // for operators).
   res->set(http::field::location, "/t/" + t.request.slug + "/v1/tenant");

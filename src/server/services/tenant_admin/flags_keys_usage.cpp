@@ -56,6 +56,14 @@ tenancy::Result<Response> PutFlags(const TenantAdmin& t, Exchange& x) {
   // Durable first: a flag set that serves must survive a restart.
   if (auto saved = t.flag_files.Save(id, json::serialize(*doc)); !saved) return saved.error();
   t.flags.SetTenant(id, std::move(*set));
+  // The audit entry names the flags (at most 64), never their rules.
+  if (const json::value* flags = doc->is_object() ? doc->as_object().if_contains("flags") : nullptr;
+      flags && flags->is_object()) {
+    json::array keys;
+    for (const auto& [k, v] : flags->as_object())
+      if (keys.size() < 64) keys.emplace_back(k);
+    x.audit.details["flags"] = std::move(keys);
+  }
   return JsonResponse(http::status::ok, *doc);
 }
 
@@ -98,8 +106,13 @@ tenancy::Result<Response> CreateApiKey(const TenantAdmin& t, Exchange& x) {
                                               SafeText(std::string_view(r.as_string()), 64) + "'");
     roles.emplace_back(r.as_string());
   }
-  auto key = t.auth.CreateApiKey(x.context->tenant_id(), *name, std::move(roles));
+  auto key = t.auth.CreateApiKey(x.context->tenant_id(), *name, roles);
   if (!key) return key.error();
+  // The key's id and roles, never the key.
+  x.audit.target = "api_key:" + key->info.key_id;
+  json::array held;
+  for (const auto& r : roles) held.emplace_back(r);
+  x.audit.details = json::object{{"key_id", key->info.key_id}, {"roles", std::move(held)}};
   json::object out = KeyJson(key->info);
   out["key"] = key->key;
   Response res = Created(out, "/v1/api-keys/" + key->info.key_id);

@@ -55,6 +55,17 @@ tenancy::Result<std::shared_ptr<const tenancy::ConfigSnapshot>> Write(const Tena
   return t.dp.config.Snapshot(ctx);
 }
 
+// The top-level names of `o` (at most 64), for the audit entry's details:
+// names the schema accepted, never values.
+json::array Names(const json::object& o) {
+  json::array out;
+  for (const auto& [k, v] : o) {
+    if (out.size() == 64) break;
+    out.emplace_back(k);
+  }
+  return out;
+}
+
 // `base` with `patch`'s members set (null removes one).
 json::object Merge(json::object base, const json::object& patch) {
   for (const auto& [k, v] : patch) {
@@ -78,6 +89,9 @@ tenancy::Result<Response> PatchSettings(const TenantAdmin& t, Exchange& x) {
   if (!v) return v.error();
   auto s = Write(t, x, v->as_object());
   if (!s) return s.error();
+  x.audit.details["keys"] = Names(v->as_object());
+  // The dispatch rule is the tenant's rule: its writes are their own action.
+  if (v->as_object().contains(kDispatchRule)) x.audit.action = "rule.update";
   return JsonResponse(http::status::ok, SettingsJson(**s));
 }
 
@@ -95,6 +109,7 @@ tenancy::Result<Response> PatchBranding(const TenantAdmin& t, Exchange& x) {
   json::object base = current->is_object() ? current->as_object() : json::object{};
   auto s = Write(t, x, json::object{{"branding", Merge(std::move(base), v->as_object())}});
   if (!s) return s.error();
+  x.audit.details["fields"] = Names(v->as_object());
   return JsonResponse(http::status::ok, *(*s)->GetJson("branding"));
 }
 
@@ -120,6 +135,7 @@ tenancy::Result<Response> PatchPricing(const TenantAdmin& t, Exchange& x) {
   json::object base = current->is_object() ? current->as_object() : json::object{};
   auto s = Write(t, x, json::object{{"pricing", Merge(std::move(base), v->as_object())}});
   if (!s) return s.error();
+  x.audit.details["fields"] = Names(v->as_object());
   return JsonResponse(http::status::ok, *(*s)->GetJson("pricing"));
 }
 
