@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <initializer_list>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -109,17 +110,25 @@ std::optional<json::value> Fetch(const Args& args, std::string_view method, cons
   return doc;
 }
 
+// `path` with the given options that are set, as a URL-encoded query.
+std::string WithQuery(std::string path, const Args& args, std::initializer_list<const char*> names) {
+  char sep = '?';
+  for (const char* name : names)
+    if (auto v = args.Option(name)) {
+      path += sep;
+      path += name;
+      path += '=';
+      path += Encode(*v);
+      sep = '&';
+    }
+  return path;
+}
+
 int SuccessMetricsCommand(const Args& args) {
   if (auto ok = OnlyOptions(args, {"server", "key-file", "month", "limit"}); !ok)
     return Usage(ok.error().message);
   if (!args.positional.empty()) return Usage("success-metrics takes no arguments");
-  std::string target = "/v1/platform/success-metrics";
-  std::string sep = "?";
-  for (const char* name : {"month", "limit"})
-    if (auto v = args.Option(name)) {
-      target += sep + name + "=" + Encode(*v);
-      sep = "&";
-    }
+  const std::string target = WithQuery("/v1/platform/success-metrics", args, {"month", "limit"});
   int exit = 0;
   auto doc = Fetch(args, "GET", target, {}, exit);
   if (!doc || args.Flag("json")) return exit;
@@ -159,13 +168,7 @@ int SuccessMetricsCommand(const Args& args) {
 int IdleListCommand(const Args& args) {
   if (auto ok = OnlyOptions(args, {"server", "key-file", "days", "tier"}); !ok)
     return Usage(ok.error().message);
-  std::string target = "/v1/platform/idle-tenants";
-  std::string sep = "?";
-  for (const char* name : {"days", "tier"})
-    if (auto v = args.Option(name)) {
-      target += sep + name + "=" + Encode(*v);
-      sep = "&";
-    }
+  const std::string target = WithQuery("/v1/platform/idle-tenants", args, {"days", "tier"});
   int exit = 0;
   auto doc = Fetch(args, "GET", target, {}, exit);
   if (!doc || args.Flag("json")) return exit;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "http_client.hpp"
+#include "live_server.hpp"
 #include "server.hpp"
 #include "tenancy/audit.hpp"
 
@@ -42,13 +43,7 @@ class AuditServer {
           p.webhook_policy.allow_loopback = true;
           p.webhook_dispatch_interval = std::chrono::milliseconds{0};
         }) {
-    ServerOptions o;
-    o.host = "127.0.0.1";
-    o.port = 0;
-    o.threads = 2;
-    auto s = Server::Start(o, world_.app().handler(), world_.app().hooks());
-    REQUIRE(s);
-    server_ = std::move(*s);
+    server_ = ServeOnLoopback(world_);
   }
   ~AuditServer() { server_.reset(); }
 

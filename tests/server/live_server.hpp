@@ -4,12 +4,25 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 
 #include "http_client.hpp"
 #include "server.hpp"
 #include "server_fixture.hpp"
 
 namespace tenancyd::testing {
+
+// Serves `world` on 127.0.0.1 at an ephemeral port with `o`'s other options
+// (at least 2 I/O threads) and `hooks` (the world's own by default).
+inline std::unique_ptr<Server> ServeOnLoopback(AppWorld& world, ServerOptions o = {},
+                                               std::optional<ServerHooks> hooks = std::nullopt) {
+  o.host = "127.0.0.1";
+  o.port = 0;
+  if (o.threads < 2) o.threads = 2;
+  auto s = Server::Start(o, world.app().handler(), hooks ? std::move(*hooks) : world.app().hooks());
+  REQUIRE(s);
+  return std::move(*s);
+}
 
 class LiveServer {
  public:
@@ -18,14 +31,9 @@ class LiveServer {
 
   // Add routes to world().app().router() before Start.
   void Start(ServerOptions o = {}) {
-    o.host = "127.0.0.1";
-    o.port = 0;
-    if (o.threads < 2) o.threads = 2;
     ServerHooks hooks = world_.app().hooks();
     hooks.on_shutdown.push_back([this] { shutdown_hook_ran_.store(true); });
-    auto s = Server::Start(o, world_.app().handler(), std::move(hooks));
-    REQUIRE(s);
-    server_ = std::move(*s);
+    server_ = ServeOnLoopback(world_, std::move(o), std::move(hooks));
   }
 
   AppWorld& world() { return world_; }

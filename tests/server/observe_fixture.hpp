@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "http_client.hpp"
+#include "live_server.hpp"
 #include "ops/telemetry_prom_parser.hpp"
 #include "server.hpp"
 
@@ -100,13 +101,7 @@ class ObserveServer {
 
  private:
   void Start() {
-    ServerOptions o;
-    o.host = "127.0.0.1";
-    o.port = 0;
-    o.threads = 2;
-    auto s = Server::Start(o, world_.app().handler(), world_.app().hooks());
-    REQUIRE(s);
-    server_ = std::move(*s);
+    server_ = ServeOnLoopback(world_);
   }
 
   std::ostringstream log_;  // before the world: it outlives the platform

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "http_client.hpp"
+#include "live_server.hpp"
 #include "ops/webhook_receiver.hpp"
 #include "server.hpp"
 #include "tenancy/webhooks.hpp"
@@ -32,13 +33,7 @@ class OpsServer {
           p.webhook_policy.allow_loopback = allow_loopback;
           p.webhook_dispatch_interval = interval;
         }) {
-    ServerOptions o;
-    o.host = "127.0.0.1";
-    o.port = 0;
-    o.threads = 2;
-    auto s = Server::Start(o, world_.app().handler(), world_.app().hooks());
-    REQUIRE(s);
-    server_ = std::move(*s);
+    server_ = ServeOnLoopback(world_);
   }
   ~OpsServer() { server_.reset(); }
 
