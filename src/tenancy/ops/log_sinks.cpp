@@ -10,11 +10,29 @@
 
 namespace tenancy {
 
+namespace {
+
+// The line and its end in one buffer: on an unbuffered stream (std::cerr)
+// that is one write(2) per line rather than two.
+thread_local std::string line_buffer;
+
+bool Terminated(const LogLine& line) noexcept {
+  try {
+    line_buffer.assign(line.text);
+    line_buffer += '\n';
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+}  // namespace
+
 void StreamLogSink::Write(const LogLine& line) noexcept {
+  if (!Terminated(line)) return;  // out of memory: the line is lost, the caller is not
   try {
     std::lock_guard lock(mu_);
-    out_->write(line.text.data(), static_cast<std::streamsize>(line.text.size()));
-    out_->put('\n');
+    out_->write(line_buffer.data(), static_cast<std::streamsize>(line_buffer.size()));
     if (flush_) out_->flush();
   } catch (...) {
     // A stream set to throw: the line is lost, the caller is not.
@@ -32,15 +50,11 @@ Result<std::shared_ptr<FileLogSink>> FileLogSink::Open(const std::string& path) 
 FileLogSink::~FileLogSink() { ::close(fd_); }
 
 void FileLogSink::Write(const LogLine& line) noexcept {
-  // The line and its end in one buffer, so one write(2) appends both.
-  thread_local std::string buf;
-  try {
-    buf.assign(line.text);
-    buf += '\n';
-  } catch (...) {
+  if (!Terminated(line)) {
     failed_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
+  const std::string& buf = line_buffer;
   std::lock_guard lock(mu_);
   std::size_t done = 0;
   while (done < buf.size()) {
