@@ -487,6 +487,26 @@ std::uint64_t& NextBatchKey(int series) {
   state.SetItemsProcessed(state.iterations() * kBatch);
 }
 
+// The library's INSERT parameters for one vehicle, binary, in the form
+// PQexecPrepared and PQsendQueryPrepared take them.
+struct VehicleInsertParams {
+  static constexpr int kFormats[5] = {1, 1, 1, 1, 1};
+  char seats[8];
+  const char* values[5];
+  int lengths[5];
+
+  VehicleInsertParams(const std::string& tenant, const Vehicle& v) {
+    StoreBig(static_cast<std::uint64_t>(v.seats), seats);
+    const char* vals[5] = {tenant.data(), v.id.data(), v.plate.data(), seats,
+                           v.note ? v.note->data() : nullptr};
+    const int lens[5] = {static_cast<int>(tenant.size()), static_cast<int>(v.id.size()),
+                         static_cast<int>(v.plate.size()), 8,
+                         v.note ? static_cast<int>(v.note->size()) : 0};
+    std::copy(vals, vals + 5, values);
+    std::copy(lens, lens + 5, lengths);
+  }
+};
+
 // BEGIN; 1000 x PQexecPrepared of the library's INSERT (same parameter types,
 // binary); COMMIT, as the owner role, into the same table of the same tenant.
 [[gnu::noinline]] void BM_Pg_BatchInsert1000_Baseline(benchmark::State& state,
@@ -498,20 +518,14 @@ std::uint64_t& NextBatchKey(int series) {
   const std::string& tenant = ctx.tenant_id().str();
   std::uint64_t& next = NextBatchKey(model == IsolationModel::kShared ? 2 : 3);
   Vehicle v = MakeVehicle(0);
-  char seats[8];
-  const int formats[5] = {1, 1, 1, 1, 1};
   bool failed = false;
   for (auto _ : state) {
     failed |= !conn.TryExec("BEGIN");
     for (std::int64_t k = 0; k < kBatch && !failed; ++k) {
       FormatKey(v.id, "c", next++);
-      StoreBig(static_cast<std::uint64_t>(v.seats), seats);
-      const char* values[5] = {tenant.data(), v.id.data(), v.plate.data(), seats,
-                               v.note ? v.note->data() : nullptr};
-      const int lengths[5] = {static_cast<int>(tenant.size()), static_cast<int>(v.id.size()),
-                              static_cast<int>(v.plate.size()), 8,
-                              v.note ? static_cast<int>(v.note->size()) : 0};
-      PGresult* r = PQexecPrepared(conn.get(), "ins", 5, values, lengths, formats, 1);
+      const VehicleInsertParams p(tenant, v);
+      PGresult* r = PQexecPrepared(conn.get(), "ins", 5, p.values, p.lengths,
+                                   VehicleInsertParams::kFormats, 1);
       failed |= PQresultStatus(r) != PGRES_COMMAND_OK;
       PQclear(r);
     }
@@ -558,8 +572,6 @@ std::uint64_t& NextBatchKey(int series) {
   std::uint64_t& next = NextBatchKey(model == IsolationModel::kShared ? 6 : 7);
   constexpr std::int64_t kChunk = static_cast<std::int64_t>(pg::PgConnection::kBatchChunk);
   Vehicle v = MakeVehicle(0);
-  char seats[8];
-  const int formats[5] = {1, 1, 1, 1, 1};
   // Reads `n` results (each then its NULL); false on any failure.
   auto read = [c](std::int64_t n) {
     bool ok = true;
@@ -580,13 +592,9 @@ std::uint64_t& NextBatchKey(int series) {
       const std::int64_t end = std::min(kBatch, begin + kChunk);
       for (std::int64_t k = begin; k < end; ++k) {
         FormatKey(v.id, "n", next++);
-        StoreBig(static_cast<std::uint64_t>(v.seats), seats);
-        const char* values[5] = {tenant.data(), v.id.data(), v.plate.data(), seats,
-                                 v.note ? v.note->data() : nullptr};
-        const int lengths[5] = {static_cast<int>(tenant.size()), static_cast<int>(v.id.size()),
-                                static_cast<int>(v.plate.size()), 8,
-                                v.note ? static_cast<int>(v.note->size()) : 0};
-        failed |= !PQsendQueryPrepared(c, "ins", 5, values, lengths, formats, 1);
+        const VehicleInsertParams p(tenant, v);
+        failed |= !PQsendQueryPrepared(c, "ins", 5, p.values, p.lengths,
+                                       VehicleInsertParams::kFormats, 1);
       }
       unread += end - begin;
       if (end == kBatch) break;
