@@ -454,9 +454,15 @@ class WriteWorld {
 };
 
 // Fresh keys across every run of a process: a running counter per series.
-std::uint64_t& NextBatchKey(int series) {
-  static std::array<std::uint64_t, 8> next{};
-  return next[static_cast<std::size_t>(series)];
+// One key series per model, shared by every write benchmark and its
+// baseline: each insert lands at the right end of the primary key's index.
+// (Separate series per benchmark put the lower ones mid-index, where every
+// insert descends the tree and splits pages in the middle, while the higher
+// one enjoys PostgreSQL's rightmost-leaf fast path: a 30 % difference that
+// is the keys', not the code's.)
+std::uint64_t& NextBatchKey(IsolationModel model) {
+  static std::array<std::uint64_t, 2> next{};
+  return next[model == IsolationModel::kShared ? 0 : 1];
 }
 
 // ---------------------------------------------------------- BatchInsert1000
@@ -468,11 +474,11 @@ std::uint64_t& NextBatchKey(int series) {
     const Repository<Vehicle>* repo;
     Vehicle v;
     std::uint64_t* next;
-  } work{&w.repo, MakeVehicle(0), &NextBatchKey(model == IsolationModel::kShared ? 0 : 1)};
+  } work{&w.repo, MakeVehicle(0), &NextBatchKey(model)};
   const std::function<Result<void>(Transaction&)> insert_batch =
       [&work](Transaction& tx) -> Result<void> {
     for (std::int64_t k = 0; k < kBatch; ++k) {
-      FormatKey(work.v.id, "b", (*work.next)++);
+      FormatKey(work.v.id, "k", (*work.next)++);
       if (auto r = work.repo->Insert(tx, work.v); !r) return r;
     }
     return {};
@@ -516,13 +522,13 @@ struct VehicleInsertParams {
   RawPg conn(Cluster::Get().Owner(w.world.db));
   conn.Prepare("ins", InsertSql(SchemaOf(ctx)), {kText, kText, kText, kInt8, kText});
   const std::string& tenant = ctx.tenant_id().str();
-  std::uint64_t& next = NextBatchKey(model == IsolationModel::kShared ? 2 : 3);
+  std::uint64_t& next = NextBatchKey(model);
   Vehicle v = MakeVehicle(0);
   bool failed = false;
   for (auto _ : state) {
     failed |= !conn.TryExec("BEGIN");
     for (std::int64_t k = 0; k < kBatch && !failed; ++k) {
-      FormatKey(v.id, "c", next++);
+      FormatKey(v.id, "k", next++);
       const VehicleInsertParams p(tenant, v);
       PGresult* r = PQexecPrepared(conn.get(), "ins", 5, p.values, p.lengths,
                                    VehicleInsertParams::kFormats, 1);
@@ -544,10 +550,10 @@ struct VehicleInsertParams {
 [[gnu::noinline]] void BM_Pg_InsertMany1000(benchmark::State& state, IsolationModel model) {
   auto& w = WriteWorld::Get();
   const TenantContext& ctx = w.For(model);
-  std::uint64_t& next = NextBatchKey(model == IsolationModel::kShared ? 4 : 5);
+  std::uint64_t& next = NextBatchKey(model);
   std::vector<Vehicle> batch(static_cast<std::size_t>(kBatch), MakeVehicle(0));
   for (auto _ : state) {
-    for (auto& v : batch) FormatKey(v.id, "m", next++);
+    for (auto& v : batch) FormatKey(v.id, "k", next++);
     auto r = w.repo.InsertMany(ctx, batch);
     if (!r) {
       state.SkipWithError(("insert many failed: " + r.error().ToString()).c_str());
@@ -569,7 +575,7 @@ struct VehicleInsertParams {
   conn.Prepare("ins", InsertSql(SchemaOf(ctx)), {kText, kText, kText, kInt8, kText});
   PGconn* c = conn.get();
   const std::string& tenant = ctx.tenant_id().str();
-  std::uint64_t& next = NextBatchKey(model == IsolationModel::kShared ? 6 : 7);
+  std::uint64_t& next = NextBatchKey(model);
   constexpr std::int64_t kChunk = static_cast<std::int64_t>(pg::PgConnection::kBatchChunk);
   Vehicle v = MakeVehicle(0);
   // Reads `n` results (each then its NULL); false on any failure.
@@ -591,7 +597,7 @@ struct VehicleInsertParams {
     for (std::int64_t begin = 0; begin < kBatch && !failed; begin += kChunk) {
       const std::int64_t end = std::min(kBatch, begin + kChunk);
       for (std::int64_t k = begin; k < end; ++k) {
-        FormatKey(v.id, "n", next++);
+        FormatKey(v.id, "k", next++);
         const VehicleInsertParams p(tenant, v);
         failed |= !PQsendQueryPrepared(c, "ins", 5, p.values, p.lengths,
                                        VehicleInsertParams::kFormats, 1);
