@@ -131,6 +131,18 @@ class TENANCY_EXPORT Authenticator {
   // The tenant's JWKS document: {"keys":[{"kty":"OKP","crv":"Ed25519",...}]}.
   Result<std::string> Jwks(const TenantId& tenant) const;
 
+  // -- master-key rotation (keys.hpp) --
+  // Re-wraps the secret of every signing key not yet under the provider's
+  // current master key; the secrets of retired keys, which nothing will use
+  // again, are erased instead. All or nothing. Returns the number of keys
+  // changed. API-key hashes cannot be re-keyed without their secrets: a key
+  // hashed under an older master is re-hashed under the current one the
+  // first time it is presented after the rotation (within
+  // `api_key_cache_ttl`); revoked keys depend on no master key.
+  Result<std::size_t> RewrapSigningKeys();
+  // Adds the signing keys and live API keys under each master key to `uses`.
+  Result<void> CountMasterKeyUses(MasterKeyUses& uses) const;
+
   // -- contexts --
   // The context of a tenant credential. kPermissionDenied for platform
   // credentials (use Impersonate).

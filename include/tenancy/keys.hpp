@@ -10,7 +10,9 @@
 //
 // Rotation: `Keyring::Rotate` adds a primary version; older versions still
 // open what they sealed until re-encryption moves the rows (reencrypt.hpp).
-// Master rotation (`RewrapAll`) re-wraps data keys without touching data.
+// Master rotation (`RewrapAll`, with `Authenticator::RewrapSigningKeys`)
+// re-wraps keys without touching data; `CountMasterKeyUses` says when an
+// old master key is no longer needed.
 // Offboarding calls `Destroy`, which deletes every version of a tenant's
 // data key and scrubs it from the database file: whatever the tenant stored
 // encrypted — copies and backups included — can no longer be opened.
@@ -22,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -53,6 +56,9 @@ class TENANCY_EXPORT KeyProvider {
   // A master key by id, to unwrap data keys wrapped before a rotation.
   // kNotFound if the provider no longer has it.
   virtual Result<std::shared_ptr<const MasterKey>> Get(std::string_view id) const = 0;
+  // The ids of every key the provider holds, when it can tell (the key file
+  // and environment providers can); empty otherwise.
+  virtual std::vector<std::string> Ids() const { return {}; }
 };
 
 // Key file: one key per line, "<id>:<base64 of 32 bytes>"; the last line is
@@ -66,10 +72,27 @@ TENANCY_EXPORT Result<std::unique_ptr<KeyProvider>> OpenKeyFile(const std::strin
 TENANCY_EXPORT Result<void> WriteNewMasterKey(const std::string& path, std::string_view id,
                                               bool append = false);
 
+// Removes the key `id` from the file (atomically: a new file renamed over
+// it). kFailedPrecondition for the current key, kNotFound when absent.
+// Remove a key only when nothing depends on it any more
+// (`CountMasterKeyUses`), or what it wraps can no longer be opened.
+TENANCY_EXPORT Result<void> RemoveMasterKey(const std::string& path, std::string_view id);
+
 // Keys from an environment variable: "<id>:<base64>[,<id>:<base64>...]",
 // last current. The variable is read once, at this call.
 TENANCY_EXPORT Result<std::unique_ptr<KeyProvider>> KeysFromEnvironment(
     const char* variable = "TENANCY_MASTER_KEY");
+
+// What still depends on one master key. An old master key may leave the
+// provider once nothing depends on it (see docs/keys.md, "Master key
+// rotation").
+struct MasterKeyUse {
+  std::size_t data_keys = 0;     // Keyring: wrapped data keys
+  std::size_t signing_keys = 0;  // Authenticator: wrapped token-signing keys
+  std::size_t api_keys = 0;      // Authenticator: live API keys hashed under it
+};
+// By master key id.
+using MasterKeyUses = std::map<std::string, MasterKeyUse, std::less<>>;
 
 // The versions of one tenant's data key.
 struct DataKeyInfo {
@@ -96,6 +119,8 @@ class TENANCY_EXPORT Keyring {
   // Re-wraps every data key of every tenant under the provider's current
   // master key. Data is untouched. Returns the number of keys re-wrapped.
   Result<std::size_t> RewrapAll();
+  // Adds the number of data keys wrapped under each master key to `uses`.
+  Result<void> CountMasterKeyUses(MasterKeyUses& uses) const;
   // Crypto-shredding: deletes every version of the tenant's data key, then
   // scrubs the freed pages and the WAL. Idempotent.
   Result<void> Destroy(const TenantId& tenant);

@@ -28,6 +28,10 @@ struct Authenticator::Impl {
     std::string tenant;  // tenant id or "platform"
     std::array<unsigned char, 32> hash{};
     std::shared_ptr<const SecretBytes> hash_key;  // subkey of the master key
+    std::string master_key_id;                    // the one `hash_key` derives from
+    // Set when `master_key_id` was not the current master key at load: the
+    // first successful use re-hashes the key under the current one.
+    std::atomic<bool> rehash{false};
     std::shared_ptr<const Authenticated> who;
     bool revoked = false;
     TimePoint loaded_at{};
@@ -72,6 +76,9 @@ struct Authenticator::Impl {
   std::atomic<std::uint64_t> generation{1};  // bumped by every revocation
 
   Result<std::shared_ptr<const SecretBytes>> HashSubkey(const std::string& master_id);
+  // Stores the key's hash under the current master key (see CachedKey::rehash).
+  Result<void> Rehash(const CachedKey& entry, std::string_view key_id,
+                      std::span<const unsigned char> secret);
   Result<std::shared_ptr<const SigningKey>> LoadSigningKey(std::string_view kid);
   Result<std::shared_ptr<const SigningKey>> CurrentSigningKey(const TenantId& tenant);
   Result<std::shared_ptr<const SigningKey>> CreateSigningKey(const TenantId& tenant);

@@ -196,6 +196,51 @@ Result<std::shared_ptr<const SecretBytes>> Authenticator::Impl::HashSubkey(const
   return shared;
 }
 
+Result<void> Authenticator::Impl::Rehash(const CachedKey& entry, std::string_view key_id,
+                                         std::span<const unsigned char> secret) {
+  auto master = keys->Current();
+  if (!master) return master.error();
+  auto subkey = HashSubkey((*master)->id);
+  if (!subkey) return subkey.error();
+  const auto hash = KeyedHash(secret, **subkey);
+  // Only from the master the entry was loaded under: a concurrent revocation
+  // or another process's re-hash is never overwritten by a stale view.
+  const Param p[] = {BlobView(hash.data(), hash.size()), std::string_view((*master)->id), key_id,
+                     std::string_view(entry.master_key_id)};
+  std::lock_guard lock(db_mu);
+  auto r = db->Run("UPDATE tenancy_api_keys SET hash = ?, master_key_id = ? WHERE key_id = ? AND "
+                   "master_key_id = ? AND revoked_at IS NULL",
+                   p, nullptr);
+  if (!r) return r.error();
+  return {};
+}
+
+Result<void> Authenticator::CountMasterKeyUses(MasterKeyUses& uses) const {
+  struct Counts final : detail::RowSink {
+    MasterKeyUses* uses = nullptr;
+    bool signing = false;
+    bool OnRow(const RowView& r) override {
+      auto& use = (*uses)[std::string(r.Text(0))];
+      (signing ? use.signing_keys : use.api_keys) += static_cast<std::size_t>(r.Int(1));
+      return true;
+    }
+  } counts;
+  counts.uses = &uses;
+  std::lock_guard lock(impl_->db_mu);
+  auto keys = impl_->db->Run(
+      "SELECT master_key_id, count(*) FROM tenancy_api_keys WHERE revoked_at IS NULL "
+      "GROUP BY master_key_id",
+      {}, &counts);
+  if (!keys) return keys.error();
+  counts.signing = true;
+  auto signing = impl_->db->Run(
+      "SELECT master_key_id, count(*) FROM tenancy_signing_keys WHERE length(wrapped_secret) > 0 "
+      "GROUP BY master_key_id",
+      {}, &counts);
+  if (!signing) return signing.error();
+  return {};
+}
+
 Result<NewApiKey> Authenticator::CreateApiKey(const TenantId& tenant, std::string_view name,
                                               std::vector<std::string> roles,
                                               std::vector<std::string> scopes) {
@@ -338,6 +383,9 @@ Result<std::shared_ptr<const Authenticated>> Authenticator::AuthenticateApiKey(
     entry->tenant = tenant;
     std::copy(hash.begin(), hash.end(), entry->hash.begin());
     entry->hash_key = *subkey;
+    entry->master_key_id = master_id;
+    if (auto current = impl.keys->Current(); current && (*current)->id != master_id)
+      entry->rehash.store(true, std::memory_order_relaxed);
     entry->revoked = revoked;
     entry->loaded_at = now;
     auto who = std::make_shared<Authenticated>();
@@ -368,6 +416,11 @@ Result<std::shared_ptr<const Authenticated>> Authenticator::AuthenticateApiKey(
       if (live.error().code == Errc::kTenantSuspended) return live.error();
       return InvalidCredentials();
     }
+  // A key hashed under an older master key moves to the current one. A
+  // failure leaves it where it was (it still verifies); the next load retries.
+  if (entry->rehash.load(std::memory_order_relaxed) &&
+      entry->rehash.exchange(false, std::memory_order_relaxed))
+    (void)impl.Rehash(*entry, key.key_id, key.secret);
   // Last use: kept in memory, written back at most once a minute per key.
   const std::int64_t now_ms = ToUnixMillis(now);
   std::int64_t last = entry->last_flush_ms.load(std::memory_order_relaxed);

@@ -379,6 +379,52 @@ Result<void> Authenticator::RetireSigningKey(const TenantId& tenant, std::string
   return {};
 }
 
+Result<std::size_t> Authenticator::RewrapSigningKeys() {
+  auto& impl = *impl_;
+  auto current = impl.keys->Current();
+  if (!current) return current.error();
+  struct Rows final : detail::RowSink {
+    std::vector<std::tuple<std::string, Blob, std::string, bool>> v;  // kid, wrapped, master, retired
+    bool OnRow(const RowView& r) override {
+      auto w = r.Bytes(1);
+      v.emplace_back(std::string(r.Text(0)), Blob(w.begin(), w.end()), std::string(r.Text(2)),
+                     !r.IsNull(3));
+      return true;
+    }
+  } rows;
+  const Param which[] = {std::string_view((*current)->id)};
+  std::lock_guard lock(impl.db_mu);
+  if (auto r = impl.db->Begin(); !r) return r.error();
+  auto fail = [&](Error e) -> Result<std::size_t> {
+    (void)impl.db->Rollback();
+    return e;
+  };
+  if (auto r = impl.db->Run("SELECT kid, wrapped_secret, master_key_id, retired_at FROM "
+                            "tenancy_signing_keys WHERE master_key_id != ? AND "
+                            "length(wrapped_secret) > 0",
+                            which, &rows);
+      !r)
+    return fail(r.error());
+  for (const auto& [kid, wrapped, master_id, retired] : rows.v) {
+    Blob rewrapped;  // a retired key's secret is erased, not carried over
+    if (!retired) {
+      auto old = impl.keys->Get(master_id);
+      if (!old) return fail(old.error());
+      auto secret = crypto::UnwrapSecret(wrapped, **old, SigningAd(kid), crypto_sign_SECRETKEYBYTES);
+      if (!secret) return fail(secret.error());
+      rewrapped = crypto::WrapSecret(secret->bytes(), **current, SigningAd(kid));
+    }
+    const Param p[] = {BlobView(rewrapped), std::string_view((*current)->id), std::string_view(kid)};
+    if (auto r = impl.db->Run("UPDATE tenancy_signing_keys SET wrapped_secret = ?, master_key_id = ? "
+                              "WHERE kid = ?",
+                              p, nullptr);
+        !r)
+      return fail(r.error());
+  }
+  if (auto r = impl.db->Commit(); !r) return fail(r.error());
+  return rows.v.size();
+}
+
 Result<void> Authenticator::RevokeToken(std::string_view jti, TimePoint expires_at) {
   if (jti.empty() || jti.size() > 128) return Fail(Errc::kInvalidArgument, "bad token id");
   const Param p[] = {jti, ToUnixMillis(expires_at)};

@@ -36,6 +36,11 @@ class StaticKeyProvider final : public KeyProvider {
     if (auto it = keys_.find(std::string(id)); it != keys_.end()) return it->second;
     return Fail(Errc::kNotFound, "no master key with id '" + std::string(id.substr(0, 64)) + "'");
   }
+  std::vector<std::string> Ids() const override {
+    std::vector<std::string> ids;
+    for (const auto& [id, key] : keys_) ids.push_back(id);
+    return ids;
+  }
 
   // Parses "<id>:<base64>" entries separated by `separator`. Errors never
   // quote the text (it is key material).
@@ -165,6 +170,46 @@ Result<void> WriteNewMasterKey(const std::string& path, std::string_view id, boo
                   ::fsync(fd) == 0;
   ::close(fd);
   if (!ok) return Fail(Errc::kStorage, "cannot write key file " + path);
+  return {};
+}
+
+Result<void> RemoveMasterKey(const std::string& path, std::string_view id) {
+  if (!IsKeyId(id)) return Fail(Errc::kInvalidArgument, "key id must be 1-64 of [A-Za-z0-9_.-]");
+  auto existing = OpenKeyFile(path);  // enforces the permission rules and the format
+  if (!existing) return existing.error();
+  if (!(*existing)->Get(id)) return Fail(Errc::kNotFound, "no master key with that id in the file");
+  if ((*(*existing)->Current())->id == id)
+    return Fail(Errc::kFailedPrecondition, "the current master key cannot be removed");
+  auto text = ReadKeyFile(path);
+  if (!text) return text.error();
+  WipeOnExit wipe_text{*text};
+  std::string kept;
+  WipeOnExit wipe_kept{kept};
+  kept.reserve(text->size());
+  std::string_view rest = *text;
+  while (!rest.empty()) {
+    const auto end = rest.find('\n');
+    const std::string_view line = rest.substr(0, end == std::string_view::npos ? rest.size() : end + 1);
+    rest.remove_prefix(line.size());
+    std::string_view entry = line;
+    while (!entry.empty() && entry.front() == ' ') entry.remove_prefix(1);
+    const auto colon = entry.find(':');
+    const bool is_key = !entry.empty() && entry.front() != '#' && colon != std::string_view::npos;
+    if (is_key && entry.substr(0, colon) == id) continue;
+    kept += line;
+  }
+  // A new file beside the old one, then an atomic rename: a crash leaves
+  // either the old file or the new one, never half of either.
+  const std::string temp = path + ".tmp";
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return Fail(Errc::kStorage, "cannot create " + temp + " (remove it if a run was interrupted)");
+  const bool written = ::write(fd, kept.data(), kept.size()) == static_cast<ssize_t>(kept.size()) &&
+                       ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written || ::rename(temp.c_str(), path.c_str()) != 0) {
+    ::unlink(temp.c_str());
+    return Fail(Errc::kStorage, "cannot rewrite key file " + path);
+  }
   return {};
 }
 

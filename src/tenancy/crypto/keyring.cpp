@@ -248,6 +248,22 @@ Result<void> Keyring::Destroy(const TenantId& tenant) {
   return {};
 }
 
+Result<void> Keyring::CountMasterKeyUses(MasterKeyUses& uses) const {
+  struct Counts final : detail::RowSink {
+    MasterKeyUses* uses = nullptr;
+    bool OnRow(const RowView& r) override {
+      (*uses)[std::string(r.Text(0))].data_keys += static_cast<std::size_t>(r.Int(1));
+      return true;
+    }
+  } counts;
+  counts.uses = &uses;
+  std::lock_guard lock(impl_->db_mu);
+  auto r = impl_->db->Run(
+      "SELECT master_key_id, count(*) FROM tenancy_data_keys GROUP BY master_key_id", {}, &counts);
+  if (!r) return r.error();
+  return {};
+}
+
 Result<std::vector<DataKeyInfo>> Keyring::List(const TenantId& tenant) const {
   std::lock_guard lock(impl_->db_mu);
   auto rows = impl_->Rows(tenant.str());
