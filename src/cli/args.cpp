@@ -34,7 +34,7 @@ tenancy::Result<Args> ParseArgs(int argc, char** argv, int first,
 
 tenancy::Result<void> OnlyOptions(const Args& args, std::initializer_list<std::string_view> allowed) {
   // Options every command takes.
-  constexpr std::string_view kGlobal[] = {"data", "store", "admin-url", "json"};
+  constexpr std::string_view kGlobal[] = {"data", "store", "admin-url", "master-key", "json"};
   auto ok = [&](std::string_view name) {
     return std::find(allowed.begin(), allowed.end(), name) != allowed.end() ||
            std::find(std::begin(kGlobal), std::end(kGlobal), name) != std::end(kGlobal);

@@ -26,7 +26,7 @@ tenancy::Result<Args> ParseArgs(int argc, char** argv, int first,
                                 const std::set<std::string, std::less<>>& flag_names);
 
 // kInvalidArgument naming the first option that is neither in `allowed` nor
-// global (--data, --store, --admin-url, --json).
+// global (--data, --store, --admin-url, --master-key, --json).
 tenancy::Result<void> OnlyOptions(const Args& args, std::initializer_list<std::string_view> allowed);
 
 }  // namespace tenancyctl

@@ -7,8 +7,8 @@
 #include <fstream>
 #include <memory>
 
+#include "key_hierarchy.hpp"
 #include "tenancy/backup.hpp"
-#include "tenancy/keys.hpp"
 
 namespace tenancyctl {
 namespace fs = std::filesystem;
@@ -16,34 +16,6 @@ namespace json = boost::json;
 using tenancy::Errc;
 
 namespace {
-
-// The key hierarchy, when there is a master key to open it with.
-struct Keys {
-  std::unique_ptr<tenancy::KeyProvider> provider;
-  std::unique_ptr<tenancy::Keyring> keyring;
-  std::string control_db;
-};
-
-tenancy::Result<Keys> OpenKeys(const Args& args, const std::string& data_dir) {
-  Keys keys;
-  const auto explicit_file = args.Option("master-key");
-  const std::string path = explicit_file.value_or(data_dir + "/master.key");
-  std::error_code ec;
-  if (!fs::exists(path, ec)) {
-    // A named key file must exist: a typo must not silently drop the keys.
-    if (explicit_file)
-      return tenancy::Fail(Errc::kNotFound, "master key file '" + path + "' is missing");
-    return keys;
-  }
-  auto provider = tenancy::OpenKeyFile(path);
-  if (!provider) return provider.error();
-  keys.provider = std::move(*provider);
-  keys.control_db = data_dir + "/control.db";
-  auto keyring = tenancy::Keyring::Open(keys.control_db, *keys.provider);
-  if (!keyring) return keyring.error();
-  keys.keyring = std::move(*keyring);
-  return keys;
-}
 
 tenancy::Backup MakeBackup(Platform& p, Keys& keys) {
   tenancy::BackupSources s;
@@ -56,8 +28,8 @@ tenancy::Backup MakeBackup(Platform& p, Keys& keys) {
 
 }  // namespace
 
-int CmdBackup(Platform& p, const Args& args, const std::string& data_dir) {
-  if (auto r = OnlyOptions(args, {"master-key"}); !r) return Fail(r.error());
+int CmdBackup(Platform& p, const Args& args) {
+  if (auto r = OnlyOptions(args, {}); !r) return Fail(r.error());
   if (args.positional.size() != 2)
     return Fail({Errc::kInvalidArgument, "usage: tenancyctl backup TENANT FILE"});
   const std::string& name = args.positional[0];
@@ -65,8 +37,6 @@ int CmdBackup(Platform& p, const Args& args, const std::string& data_dir) {
   auto tenant = tenancy::TenantId::Parse(name) ? p.directory->Get(*tenancy::TenantId::Parse(name))
                                                : p.directory->GetBySlug(name);
   if (!tenant) return Fail(tenant.error());
-  auto keys = OpenKeys(args, data_dir);
-  if (!keys) return Fail(keys.error());
 
   // Written beside the target and renamed into place: FILE is either a
   // whole backup or absent, never a half-written one.
@@ -75,7 +45,7 @@ int CmdBackup(Platform& p, const Args& args, const std::string& data_dir) {
   {
     std::ofstream out(partial, std::ios::binary | std::ios::trunc);
     if (!out) return Fail({Errc::kStorage, "cannot create '" + partial.string() + "'"});
-    info = MakeBackup(p, *keys).Write((*tenant)->id, out);
+    info = MakeBackup(p, p.keys).Write((*tenant)->id, out);
     out.close();
     if (info && !out) info = tenancy::Fail(Errc::kStorage, "writing '" + partial.string() + "' failed");
   }
@@ -108,8 +78,8 @@ int CmdBackup(Platform& p, const Args& args, const std::string& data_dir) {
   return 0;
 }
 
-int CmdRestore(Platform& p, const Args& args, const std::string& data_dir) {
-  if (auto r = OnlyOptions(args, {"as", "model", "placement", "replace", "master-key"}); !r)
+int CmdRestore(Platform& p, const Args& args) {
+  if (auto r = OnlyOptions(args, {"as", "model", "placement", "replace"}); !r)
     return Fail(r.error());
   if (args.positional.size() != 1)
     return Fail({Errc::kInvalidArgument,
@@ -126,9 +96,7 @@ int CmdRestore(Platform& p, const Args& args, const std::string& data_dir) {
   }
   std::ifstream in(args.positional[0], std::ios::binary);
   if (!in) return Fail({Errc::kNotFound, "cannot read '" + args.positional[0] + "'"});
-  auto keys = OpenKeys(args, data_dir);
-  if (!keys) return Fail(keys.error());
-  auto report = MakeBackup(p, *keys).Restore(in, options);
+  auto report = MakeBackup(p, p.keys).Restore(in, options);
   if (!report) return Fail(report.error());
   const auto& t = report->tenant;
   if (args.Flag("json")) {

@@ -85,15 +85,20 @@ int Fail(const tenancy::Error& e) {
 }
 
 tenancy::Result<Platform> OpenPlatform(const std::string& data_dir, const std::string& store_url,
-                                       const std::string& admin_url) {
+                                       const std::string& admin_url,
+                                       const std::optional<std::string>& key_file) {
   Platform p;
+  auto keys = OpenKeys(key_file, data_dir);
+  if (!keys) return keys.error();
+  p.keys = std::move(*keys);
   tenancy::StoreOptions options;
   options.admin_url = admin_url;
   auto store = tenancy::Store::Open(store_url.empty() ? "sqlite://" + data_dir : store_url,
                                     FleetSchema(), options);
   if (!store) return store.error();
   p.store = std::move(*store);
-  auto directory = tenancy::Directory::Open({.path = data_dir + "/control.db"}, *p.store);
+  auto directory = tenancy::Directory::Open(
+      {.path = data_dir + "/control.db", .keyring = p.keys.keyring.get()}, *p.store);
   if (!directory) return directory.error();
   p.directory = std::move(*directory);
   return p;

@@ -6,16 +6,21 @@
 #include "audit_commands.hpp"
 #include "backup_commands.hpp"
 #include "commands.hpp"
+#include "master_key_commands.hpp"
 #include "observe_commands.hpp"
 #include "offline_eval.hpp"
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: tenancyctl [--data DIR] [--store URL [--admin-url URL]] COMMAND [ARGS]
+constexpr const char* kUsage = R"(usage: tenancyctl [--data DIR] [--store URL [--admin-url URL]] [--master-key FILE]
+                  COMMAND [ARGS]
 
 Operates the tenants of a tenancy data directory (default ./data). Tenant data
 lives in SQLite under it, or in the store named by --store
 (postgres://app-role@host/db, with --admin-url naming the migration role).
+The master key file (default DIR/master.key, written by tenancyd on its first
+start) opens the tenants' data keys: provisioning creates them, offboarding
+destroys them.
 
 commands:
   demo [--placement DIR|URL]         provision a demo tenant in each model and list them
@@ -27,10 +32,15 @@ commands:
   offboard TENANT [--reason TEXT]    remove the tenant's data for good
   history TENANT                     lifecycle transitions
   migrate                            bring every tenant's schema up to date
-  backup TENANT FILE [--master-key FILE]
+  backup TENANT FILE
                                      write one tenant (rows, wrapped keys) to a backup file
-  restore FILE [--as SLUG] [--model M] [--placement DIR] [--replace] [--master-key FILE]
+  restore FILE [--as SLUG] [--model M] [--placement DIR] [--replace]
                                      restore a backup as a new tenant (or --replace one)
+  master-key status                  what each master key still wraps or hashes
+  master-key rotate [--id ID]        append a new current master key and re-wrap every data and
+                                     token-signing key under it (with tenancyd stopped)
+  master-key rewrap                  re-wrap under the current key (resumes a rotate)
+  master-key remove ID               drop an old master key once nothing depends on it
   audit verify [--chain C]           check the audit chains of DIR/audit.db (C: platform or a
                                      tenant id); exit 1 naming the first tampered entry
   audit verify --file EXPORT         check an audit export offline (FILE or -)
@@ -80,7 +90,8 @@ int main(int argc, char** argv) {
   if (command == "audit") return CmdAudit(*args, data);
 
   auto platform =
-      OpenPlatform(data, args->Option("store").value_or(""), args->Option("admin-url").value_or(""));
+      OpenPlatform(data, args->Option("store").value_or(""), args->Option("admin-url").value_or(""),
+                   args->Option("master-key"));
   if (!platform) return Fail(platform.error());
   Platform& p = *platform;
   if (command == "demo") return CmdDemo(p, *args);
@@ -93,8 +104,9 @@ int main(int argc, char** argv) {
   if (command == "offboard") return CmdOffboard(p, *args);
   if (command == "history") return CmdHistory(p, *args);
   if (command == "migrate") return CmdMigrate(p, *args);
-  if (command == "backup") return CmdBackup(p, *args, data);
-  if (command == "restore") return CmdRestore(p, *args, data);
+  if (command == "backup") return CmdBackup(p, *args);
+  if (command == "restore") return CmdRestore(p, *args);
+  if (command == "master-key") return CmdMasterKey(p, *args, data);
   std::fprintf(stderr, "tenancyctl: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return 2;
 }
