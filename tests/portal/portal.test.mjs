@@ -1,8 +1,11 @@
 // The admin portal in headless Chromium against the real tenancyd binary:
 // the operator onboards a tenant from the tenants page; the tenant admin logs
 // in, edits the branding (the preview follows as they type), saves, reloads
-// and finds it applied, and works the zones, pricing, flags and usage pages;
-// the operator quarantines and releases the tenant; the sign-up page creates
+// and finds it applied, and works the zones, pricing, flags and usage pages; the dashboard (the
+// landing view) shows the traffic, errors, latency, quota bars, health and
+// logs the API reports; the operator sees every tenant's health and the
+// incidents, quarantines and releases the tenant (its health follows), and
+// reads the success metrics and idle tenants; the sign-up page creates
 // a tenant (POST /v1/signup) and shows its key once. Each step is checked in the page and, where it changes state,
 // through the API. Screenshots go to $PORTAL_ARTIFACTS.
 //
@@ -117,6 +120,39 @@ async function logIn(page, keyId, secret, view) {
   await page.locator(`main[data-view="${view}"]`).waitFor();
 }
 
+// Opens a section from the navigation and waits for its view.
+async function openSection(page, id) {
+  await page.locator(`#nav-${id}`).click();
+  await page.locator(`main[data-view="${id}"]`).waitFor();
+}
+
+// Requests by status class from GET /v1/tenant/metrics (the
+// `…requests_total{status_class}` counter): {total, '4xx': n, ...}.
+function statusClassCounts(metrics) {
+  const out = {total: 0};
+  for (const m of metrics.metrics) {
+    if (m.type !== 'counter' || !/requests_total$/.test(m.name)) continue;
+    for (const s of m.series) {
+      if (!s.labels.status_class) continue;
+      out[s.labels.status_class] = (out[s.labels.status_class] || 0) + s.value;
+      out.total += s.value;
+    }
+  }
+  return out;
+}
+
+// A view never shows a missing value as "null", "undefined" or "NaN".
+async function assertNoPlaceholders(page) {
+  assert.doesNotMatch(await page.locator('main').textContent(), /\bnull\b|\bundefined\b|\bNaN\b/);
+}
+
+// A data-value attribute as a number (the figure cards keep the API's value there).
+async function dataValue(page, selector) {
+  const text = await page.locator(selector).getAttribute('data-value');
+  assert.notEqual(text, null, `${selector} has no data-value`);
+  return Number(text);
+}
+
 const backgroundOf = (page, selector) =>
   page.locator(selector).evaluate((el) => getComputedStyle(el).backgroundColor);
 
@@ -196,7 +232,8 @@ describe('tenancyd admin portal', () => {
 
   it('edits branding with a live preview, saves it, and shows it after a reload', async () => {
     const page = await newPage();
-    await logIn(page, tenant.keyId, tenant.secret, 'branding');
+    await logIn(page, tenant.keyId, tenant.secret, 'dashboard');
+    await openSection(page, 'branding');
     assert.equal(await page.locator('#who').textContent(), 'tenant acme-rides');
     assert.equal(await page.locator('#brand-name').textContent(), 'Fleet');
     assert.equal(await backgroundOf(page, '#top'), kDefaultRgb);
@@ -263,7 +300,7 @@ describe('tenancyd admin portal', () => {
 
   it('adds, draws and deletes a zone, and shows GeoJSON errors', async () => {
     const page = await newPage();
-    await logIn(page, tenant.keyId, tenant.secret, 'branding');
+    await logIn(page, tenant.keyId, tenant.secret, 'dashboard');
     await page.locator('#nav-zones').click();
     await page.locator('main[data-view="zones"]').waitFor();
     await page.locator('#zone-id').fill('center');
@@ -299,7 +336,7 @@ describe('tenancyd admin portal', () => {
 
   it('saves pricing and shows the schema\'s refusal', async () => {
     const page = await newPage();
-    await logIn(page, tenant.keyId, tenant.secret, 'branding');
+    await logIn(page, tenant.keyId, tenant.secret, 'dashboard');
     await page.locator('#nav-pricing').click();
     await page.locator('main[data-view="pricing"]').waitFor();
     await page.locator('#pricing-currency').fill('EUR');
@@ -328,7 +365,7 @@ describe('tenancyd admin portal', () => {
 
   it('lists and edits flags, showing validation errors', async () => {
     const page = await newPage();
-    await logIn(page, tenant.keyId, tenant.secret, 'branding');
+    await logIn(page, tenant.keyId, tenant.secret, 'dashboard');
     await page.locator('#nav-flags').click();
     await page.locator('main[data-view="flags"]').waitFor();
     const good = {flags: {'new-checkout': {state: 'ENABLED', variants: {on: true, off: false}, defaultVariant: 'on'}}};
@@ -361,7 +398,7 @@ describe('tenancyd admin portal', () => {
       assert.equal(made.status, 201, JSON.stringify(made.json));
     }
     const page = await newPage();
-    await logIn(page, tenant.keyId, tenant.secret, 'branding');
+    await logIn(page, tenant.keyId, tenant.secret, 'dashboard');
     await page.locator('#nav-usage').click();
     await page.locator('main[data-view="usage"]').waitFor();
     const quotas = await apiCall('GET', '/v1/quotas', {token});
@@ -381,6 +418,158 @@ describe('tenancyd admin portal', () => {
     await page.context().close();
   });
 
+  it('lands the tenant admin on a dashboard of real traffic, errors, latency, usage, health and logs', async () => {
+    // Real traffic: a few reads and one request the API refuses (4xx).
+    const token = await tenantToken(tenant.keyId, tenant.secret);
+    for (let i = 0; i < 4; ++i) assert.equal((await apiCall('GET', '/v1/branding', {token})).status, 200);
+    const refused = await apiCall('POST', '/v1/vehicles', {token, body: {plate: 7}});
+    assert.ok(refused.status >= 400 && refused.status < 500, `a bad vehicle: ${refused.status}`);
+    const before = (await apiCall('GET', '/v1/tenant/dashboard', {token})).json;
+    const classesBefore = statusClassCounts((await apiCall('GET', '/v1/tenant/metrics', {token})).json);
+    assert.ok(before.traffic.requests >= 6, JSON.stringify(before.traffic));
+    assert.ok(classesBefore['4xx'] >= 1, JSON.stringify(classesBefore));
+
+    const page = await newPage();
+    await logIn(page, tenant.keyId, tenant.secret, 'dashboard');  // the landing view
+    assert.equal(await page.locator('#nav-dashboard').getAttribute('aria-current'), 'page');
+    const after = (await apiCall('GET', '/v1/tenant/dashboard', {token})).json;
+    const classesAfter = statusClassCounts((await apiCall('GET', '/v1/tenant/metrics', {token})).json);
+
+    // Traffic: the view's count lies between the API's before and after it.
+    const requests = await dataValue(page, '#dash-requests');
+    assert.ok(requests >= before.traffic.requests && requests <= after.traffic.requests,
+              `${before.traffic.requests} <= ${requests} <= ${after.traffic.requests}`);
+    const columns = await page.locator('#dash-traffic svg rect.bar:not(.part)').evaluateAll(
+      (rects) => rects.map((r) => Number(r.getAttribute('data-value'))));
+    assert.equal(columns.length, before.traffic.requests_per_minute.length);
+    assert.equal(columns.reduce((a, b) => a + b, 0), requests);
+    // Server errors (5xx, the SLO's errors) as the route counts them.
+    assert.equal(before.traffic.errors, after.traffic.errors, 'no 5xx expected meanwhile');
+    assert.ok(Math.abs(await dataValue(page, '#dash-error-ratio') - after.traffic.errors / requests) < 1e-9);
+    // Client errors (4xx): the refused request shows, in a non-zero ratio.
+    const clientRatio = await dataValue(page, '#dash-client-errors');
+    assert.ok(clientRatio > 0, `4xx ratio ${clientRatio}`);
+    const [shown4xx, shownTotal] = (await page.locator('#dash-client-errors .hint').textContent())
+      .match(/[\d,]+/g).map((n) => Number(n.replace(/,/g, '')));
+    assert.ok(shown4xx >= classesBefore['4xx'] && shown4xx <= classesAfter['4xx'], `4xx ${shown4xx}`);
+    assert.ok(shownTotal >= classesBefore.total && shownTotal <= classesAfter.total, `total ${shownTotal}`);
+    assert.ok(Math.abs(clientRatio - shown4xx / shownTotal) < 1e-9);
+    // Latency: p50, p95, p99 over the requests measured.
+    const measured = Number(await page.locator('#dash-latency').getAttribute('data-count'));
+    assert.ok(measured >= before.latency.count && measured <= after.latency.count, `latency count ${measured}`);
+    assert.deepEqual(await page.locator('#dash-latency g[data-row]').evaluateAll((gs) => gs.map((g) => g.dataset.row)),
+                     ['p50', 'p95', 'p99']);
+
+    // Usage against every quota the API reports, the vehicles bar at its share.
+    const names = after.usage.map((u) => u.name).sort();
+    assert.deepEqual(await page.locator('#dash-usage g[data-row]').evaluateAll((gs) => gs.map((g) => g.dataset.row).sort()), names);
+    const vehicles = after.usage.find((u) => u.name === 'vehicles');
+    assert.ok(vehicles.used > 0);
+    const track = Number(await page.locator('#dash-usage g[data-row="vehicles"] rect.track').getAttribute('width'));
+    const bar = Number(await page.locator('#dash-usage g[data-row="vehicles"] rect.bar').getAttribute('width'));
+    assert.ok(Math.abs(bar - track * vehicles.used / vehicles.limit) < 0.2, `bar ${bar} of ${track}`);
+    assert.equal(await page.locator('#dash-usage g[data-row="vehicles"]').getAttribute('data-level'), 'ok');
+    assert.equal(await page.locator('#dash-usage g[data-row="vehicles"] line.limit').count(), 1);
+
+    // Health with its reason, as GET /v1/tenant/health says.
+    const health = (await apiCall('GET', '/v1/tenant/health', {token})).json;
+    assert.equal(health.status, 'healthy');
+    assert.equal(await page.locator('#dash-health-status').textContent(), health.status);
+    assert.match(await page.locator('#dash-health-reason').textContent(), /No alert is firing/);
+
+    // The newest log lines as text, the refused request among them.
+    const logs = (await apiCall('GET', '/v1/tenant/logs?limit=1000', {token})).json;
+    assert.ok(logs.items.some((i) => i.line.fields.route === '/v1/vehicles' && i.line.fields.status === refused.status));
+    const texts = await page.locator('#dash-log-lines li').allTextContents();
+    assert.ok(texts.length > 0);
+    assert.ok(texts.some((t) => t.includes('route=/v1/vehicles') && t.includes(`status=${refused.status}`)), texts.join('\n'));
+    assert.equal(await page.locator('#dash-log-lines li *').count(), 0, 'log lines are text only');
+    await assertNoPlaceholders(page);
+    await shot(page, 'dashboard');
+    await page.context().close();
+  });
+
+  it('marks quota bars over 80% and at the limit on the dashboard', async () => {
+    // A free tenant (5 vehicles): 4 is 80%, 5 is the limit.
+    const made = await apiCall('POST', '/v1/tenants', {token: operatorKey,
+      body: {slug: 'tiny-fleet', tier: 'free', model: 'shared', admin: {email: 'admin@tiny.example'}}});
+    assert.equal(made.status, 201, JSON.stringify(made.json));
+    const key = made.json.admin.api_key;
+    const token = await tenantToken(key.client_id, key.key);
+    for (const plate of ['T 1', 'T 2', 'T 3', 'T 4']) {
+      const added = await apiCall('POST', '/v1/vehicles', {token, body: {plate}});
+      assert.equal(added.status, 201, JSON.stringify(added.json));
+    }
+    const page = await newPage();
+    await logIn(page, key.client_id, key.key, 'dashboard');
+    let usage = (await apiCall('GET', '/v1/tenant/dashboard', {token})).json.usage.find((u) => u.name === 'vehicles');
+    assert.deepEqual([usage.used, usage.limit], [4, 5]);
+    const row = page.locator('#dash-usage g[data-row="vehicles"]');
+    assert.equal(await row.getAttribute('data-level'), 'warn');
+    assert.equal(await row.locator('rect.bar').getAttribute('class'), 'bar warn');
+    assert.match(await row.textContent(), /4 \/ 5 · over 80%/);
+    const warnFill = await row.locator('rect.bar').evaluate((el) => getComputedStyle(el).fill);
+
+    const fifth = await apiCall('POST', '/v1/vehicles', {token, body: {plate: 'T 5'}});
+    assert.equal(fifth.status, 201, JSON.stringify(fifth.json));
+    await page.reload();
+    await page.locator('main[data-view="dashboard"]').waitFor();
+    usage = (await apiCall('GET', '/v1/tenant/dashboard', {token})).json.usage.find((u) => u.name === 'vehicles');
+    assert.deepEqual([usage.used, usage.limit], [5, 5]);
+    assert.equal(await row.getAttribute('data-level'), 'full');
+    assert.equal(await row.locator('rect.bar').getAttribute('class'), 'bar full');
+    assert.match(await row.textContent(), /5 \/ 5 · at or over the limit/);
+    const fullFill = await row.locator('rect.bar').evaluate((el) => getComputedStyle(el).fill);
+    assert.notEqual(fullFill, warnFill);
+    // Rides this month (none) stay plain.
+    assert.equal(await page.locator('#dash-usage g[data-row="rides.booked"]').getAttribute('data-level'), 'ok');
+    await shot(page, 'dashboard-quota-full');
+    await page.context().close();
+  });
+
+  it('shows the operator every tenant\'s health, filterable, with the month\'s incidents', async () => {
+    const api = (await apiCall('GET', '/v1/platform/health?limit=1000', {token: operatorKey})).json;
+    const mine = api.tenants.find((t) => t.slug === 'acme-rides');
+    assert.equal(mine.status, 'healthy');
+    const listed = (await apiCall('GET', '/v1/tenants/acme-rides', {token: operatorKey})).json;
+
+    const page = await newPage();
+    await logIn(page, '', operatorKey, 'tenants');
+    // The tenants page's health column is the real one now.
+    assert.equal(await page.locator('tr[data-tenant="acme-rides"] [data-role="health"]').textContent(), mine.status);
+    await openSection(page, 'health');
+    const row = page.locator('#health-body tr[data-tenant="acme-rides"]');
+    assert.equal(await row.getAttribute('data-health'), mine.status);
+    assert.equal(await row.locator('[data-role="health"]').textContent(), mine.status);
+    const cells = await row.locator('td').allTextContents();
+    assert.deepEqual(cells.slice(0, 4), [listed.slug, listed.state, listed.tier, listed.model]);
+    assert.match(cells[5], /No alert is firing/);
+    assert.equal(await row.locator('button[data-action="quarantine"]').count(), 1);
+    for (const s of ['healthy', 'degraded', 'quarantined', 'suspended']) {
+      assert.equal(Number(await page.locator(`#health-summary [data-status="${s}"]`).getAttribute('data-count')), api[s], s);
+    }
+    assert.equal(await page.locator('#health-body tr[data-tenant]').count(), api.tenants.length);
+    // Filtering by status.
+    await page.locator('#health-filter').selectOption('healthy');
+    const healthy = await page.locator('#health-body tr[data-tenant]').evaluateAll((rs) => rs.map((r) => r.dataset.tenant).sort());
+    assert.deepEqual(healthy, api.tenants.filter((t) => t.status === 'healthy').map((t) => t.slug).sort());
+    await page.locator('#health-filter').selectOption('suspended');
+    assert.equal(await page.locator('#health-body tr[data-tenant]').count(), api.suspended);
+    if (api.suspended === 0) assert.match(await page.locator('#health-body').textContent(), /No tenant is suspended/);
+    await page.locator('#health-filter').selectOption('');
+    // Incidents: what the API lists for this month (none on a fresh server).
+    const incidents = (await apiCall('GET', '/v1/platform/incidents', {token: operatorKey})).json;
+    assert.equal(Number(await page.locator('#incidents').getAttribute('data-count')), incidents.count);
+    if (incidents.tenants.every((t) => t.incidents.length === 0)) {
+      assert.match(await page.locator('#incidents-empty').textContent(), new RegExp(`No incidents in ${incidents.month}`));
+    } else {
+      assert.equal(await page.locator('#incidents-table tbody tr').count(), incidents.tenants.flatMap((t) => t.incidents).length);
+    }
+    await assertNoPlaceholders(page);
+    await shot(page, 'health');
+    await page.context().close();
+  });
+
   it('lets the operator quarantine and release the tenant, with a reason', async () => {
     const operator = await newPage();
     await logIn(operator, '', operatorKey, 'tenants');
@@ -395,11 +584,29 @@ describe('tenancyd admin portal', () => {
     assert.equal(await operator.locator('tr[data-tenant="acme-rides"] [data-role="state"]').textContent(), 'quarantined');
     let api = await apiCall('GET', '/v1/tenants/acme-rides', {token: operatorKey});
     assert.equal(api.json.state, 'quarantined');
+    // Its health follows: on the tenants page, and in the health view after a reload.
+    assert.equal(await operator.locator('tr[data-tenant="acme-rides"] [data-role="health"]').textContent(), 'quarantined');
     await shot(operator, 'tenants-quarantined');
+    await openSection(operator, 'health');
+    await operator.reload();
+    await operator.locator('main[data-view="health"]').waitFor();
+    const healthRow = operator.locator('#health-body tr[data-tenant="acme-rides"]');
+    assert.equal(await healthRow.getAttribute('data-health'), 'quarantined');
+    assert.equal(await healthRow.locator('[data-role="health"]').textContent(), 'quarantined');
+    assert.match(await healthRow.locator('td.reason').textContent(), /quarantined/);
+    assert.equal(await healthRow.locator('button[data-action="resume"]').textContent(), 'Release');
+    const platform = (await apiCall('GET', '/v1/platform/health?limit=1000', {token: operatorKey})).json;
+    assert.equal(platform.tenants.find((t) => t.slug === 'acme-rides').status, 'quarantined');
+    assert.equal(Number(await operator.locator('#health-summary [data-status="quarantined"]').getAttribute('data-count')), platform.quarantined);
+    await operator.locator('#health-filter').selectOption('quarantined');
+    assert.deepEqual(await operator.locator('#health-body tr[data-tenant]').evaluateAll((rs) => rs.map((r) => r.dataset.tenant)), ['acme-rides']);
+    await shot(operator, 'health-quarantined');
+    await openSection(operator, 'tenants');
 
     // The quarantined tenant may read but not write: its admin sees why.
     const admin = await newPage();
-    await logIn(admin, tenant.keyId, tenant.secret, 'branding');
+    await logIn(admin, tenant.keyId, tenant.secret, 'dashboard');
+    await openSection(admin, 'branding');
     await admin.locator('#branding-save').click();
     await admin.locator('#branding-status.error').waitFor();
     assert.match(await admin.locator('#branding-status').textContent(), /read|quarantin/i);
@@ -427,9 +634,47 @@ describe('tenancyd admin portal', () => {
     await operator.context().close();
   });
 
+  it('shows the success metrics with the onboarded tenant active, and the idle tenants', async () => {
+    const page = await newPage();
+    await logIn(page, '', operatorKey, 'tenants');
+    await openSection(page, 'success');
+    const api = (await apiCall('GET', '/v1/platform/success-metrics?limit=1000', {token: operatorKey})).json;
+    assert.ok(api.tenants.active_30d >= 1);
+    assert.equal(await dataValue(page, '#sm-active'), api.tenants.active_30d);
+    assert.equal(await page.locator('#sm-active .figure-value').textContent(), `${api.tenants.active_30d} of ${api.tenants.total}`);
+    const acme = api.per_tenant.find((t) => t.slug === 'acme-rides');
+    assert.notEqual(acme.last_request_at, null);
+    const row = page.locator('#sm-tenants tr[data-tenant="acme-rides"]');
+    assert.equal(await row.getAttribute('data-active'), 'true');
+    assert.equal(await row.locator('[data-role="active"]').textContent(), 'active');
+    assert.ok(acme.requests > 0);
+    assert.equal(Number((await row.locator('[data-role="requests"]').textContent()).replace(/,/g, '')), acme.requests);
+    assert.equal(Number(await row.locator('[data-role="incidents"]').textContent()), acme.incidents);
+    // Time to onboard: the onboardings this server measured (the page's and the API's).
+    assert.ok(api.onboarding.count >= 2);
+    assert.equal(await dataValue(page, '#sm-onboard'), api.onboarding.median_ms);
+    assert.equal(await dataValue(page, '#sm-margin'), api.totals.margin_cents);
+    assert.ok(Math.abs(await dataValue(page, '#sm-incidents') - api.incidents.count / api.tenants.total) < 1e-9);
+    assert.equal(await page.locator('#sm-cost-chart g[data-row]').count(), 2 * api.per_tenant.length);
+
+    // Idle tenants: none idle for 30 days on a fresh server; the API's refusal is shown.
+    const idle = (await apiCall('GET', '/v1/platform/idle-tenants?days=30', {token: operatorKey})).json;
+    assert.equal(idle.count, 0);
+    await page.locator('#idle-empty').waitFor();
+    assert.equal(Number(await page.locator('#idle').getAttribute('data-count')), idle.count);
+    assert.equal(await page.locator('#idle').textContent(), 'No tenant has been idle for 30 days or more.');
+    await assertNoPlaceholders(page);
+    await shot(page, 'success-metrics');
+    await page.locator('#idle-days').fill('0');
+    await page.locator('#idle-submit').click();
+    await page.locator('#idle-status.error').waitFor();
+    assert.match(await page.locator('#idle-status').textContent(), /Invalid Argument.*days.*1-3650/);
+    await page.context().close();
+  });
+
   it('logs out, leaving nothing in sessionStorage', async () => {
     const page = await newPage();
-    await logIn(page, tenant.keyId, tenant.secret, 'branding');
+    await logIn(page, tenant.keyId, tenant.secret, 'dashboard');
     await page.locator('#logout').click();
     await page.locator('#login').waitFor();
     assert.equal(await page.evaluate(() => sessionStorage.length), 0);

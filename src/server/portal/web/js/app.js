@@ -1,21 +1,26 @@
 // The portal's shell: who is signed in decides the sections (a tenant admin:
-// branding, zones, pricing, flags, usage; an operator: tenants), and the
-// location hash names the one shown (#/branding, #/tenants, ...).
+// dashboard, branding, zones, pricing, flags, usage; an operator: tenants,
+// health, success metrics), the first is the landing view, and the location
+// hash names the one shown (#/dashboard, #/tenants, ...).
 import {api, kSessionEnded} from './api.js';
 import {applyBranding, brandingView} from './branding.js';
+import {dashboardView} from './dashboard.js';
 import {h, showError} from './dom.js';
 import {flagsView} from './flags.js';
+import {healthView} from './health.js';
 import {loginView} from './login.js';
 import {pricingView} from './pricing.js';
 import {clearSession, loadSession} from './session.js';
+import {successView} from './success.js';
 import {tenantsView} from './tenants.js';
 import {usageView} from './usage.js';
 import {zonesView} from './zones.js';
 
 const kSections = {
-  tenant: [['branding', 'Branding', brandingView], ['zones', 'Zones', zonesView], ['pricing', 'Pricing', pricingView],
+  tenant: [['dashboard', 'Dashboard', dashboardView], ['branding', 'Branding', brandingView], ['zones', 'Zones', zonesView], ['pricing', 'Pricing', pricingView],
            ['flags', 'Flags', flagsView], ['usage', 'Usage', usageView]],
-  operator: [['tenants', 'Tenants', tenantsView]],
+  operator: [['tenants', 'Tenants', tenantsView], ['health', 'Health', healthView],
+             ['success', 'Success metrics', successView]],
 };
 
 const main = document.getElementById('main');

@@ -1,19 +1,11 @@
-// The operator's view: every tenant with its state, tier, model and health,
-// the lifecycle actions (quarantine, release, suspend, resume; each asks for
-// a reason, which the control plane records) and onboarding.
+// The operator's view: every tenant with its state, tier, model and health
+// (joined from GET /v1/platform/health by tenant id), the lifecycle actions
+// (quarantine, release, suspend, resume; each asks for a reason, which the
+// control plane records) and onboarding.
 import {api} from './api.js';
 import {clearStatus, confirmWithReason, field, h, showError, showOk} from './dom.js';
 import {credentialsCard} from './credentials.js';
-
-// HOOK: a tenant's health. The control plane's tenant JSON has no health
-// yet (it joins with the operations issue: SLOs, incidents). When the list
-// or a per-tenant endpoint carries it, return {status: 'ok'|'degraded'|
-// 'failing', detail} here; until then the column says "not reported".
-export function tenantHealth(tenant) {
-  const health = tenant && tenant.health;
-  if (health && typeof health.status === 'string') return health;
-  return null;
-}
+import {healthBadge, healthReason, platformHealth} from './health_status.js';
 
 // The actions a tenant in `state` offers: [label, path suffix, confirmation, danger].
 export function actionsFor(state) {
@@ -33,15 +25,30 @@ export async function tenantsView(main) {
     ['', 'active', 'quarantined', 'suspended', 'provisioning', 'deleted'].map((s) => h('option', {value: s}, s || 'any state')));
   const created = h('div', {id: 'onboard-result'});
   let cursor = null;
+  let health = new Map();
+  // The health column is a join: a failed health read leaves it "not
+  // reported" and says why, the list itself still works.
+  const loadHealth = async () => {
+    try {
+      health = (await platformHealth()).byId;
+    } catch (err) {
+      health = new Map();
+      showError(status, err);
+    }
+  };
+
+  const healthCell = (t) => {
+    const hl = health.get(t.id);
+    return hl ? h('span', {title: healthReason(hl)}, healthBadge(hl.status))
+              : h('span', {class: 'badge unknown', 'data-role': 'health'}, 'not reported');
+  };
 
   const row = (t) => {
-    const health = tenantHealth(t);
     return h('tr', {dataset: {tenant: t.slug, state: t.state}},
       h('td', {}, t.slug), h('td', {}, t.display_name || ''),
       h('td', {}, h('span', {class: `badge ${t.state}`, 'data-role': 'state'}, t.state)),
       h('td', {}, t.tier), h('td', {}, t.model),
-      h('td', {}, health ? h('span', {class: `badge ${health.status === 'ok' ? 'active' : 'quarantined'}`, title: health.detail || ''}, health.status)
-                         : h('span', {class: 'badge unknown', title: 'Health joins with the operations issue'}, 'not reported')),
+      h('td', {}, healthCell(t)),
       h('td', {class: 'actions-cell'}, actionsFor(t.state).map(([label, action, confirmLabel, danger]) =>
         h('button', {type: 'button', class: danger ? 'small danger' : 'small', 'data-action': action, onclick: async () => {
           const reason = await confirmWithReason(`${label} tenant ${t.slug}?`, confirmLabel, danger);
@@ -49,6 +56,7 @@ export async function tenantsView(main) {
           clearStatus(status);
           try {
             const changed = await api('POST', `/v1/tenants/${encodeURIComponent(t.id)}/${action}`, {body: {reason}});
+            await loadHealth();
             body.querySelector(`tr[data-tenant="${CSS.escape(t.slug)}"]`).replaceWith(row(changed));
             showOk(status, `Tenant ${changed.slug} is ${changed.state}.`);
           } catch (err) {
@@ -65,7 +73,7 @@ export async function tenantsView(main) {
     if (stateFilter.value === 'deleted') query.set('include_deleted', 'true');
     if (cursor) query.set('cursor', cursor);
     try {
-      const page = await api('GET', `/v1/tenants?${query}`);
+      const [page] = await Promise.all([api('GET', `/v1/tenants?${query}`), reset ? loadHealth() : null]);
       body.append(...page.items.map(row));
       cursor = page.next_cursor;
       more.hidden = !cursor;
