@@ -106,8 +106,12 @@ class TENANCY_EXPORT RepositoryCore {
   // `key` holds the key columns; `row` all columns, in descriptor order.
   Result<bool> Get(Scope scope, std::span<const Param> key, RowSink& sink) const;
   Result<void> Insert(Scope scope, std::span<const Param> row) const;
-  // `rows`: whole rows back to back (a multiple of the column count).
-  Result<void> InsertMany(Scope scope, std::span<const Param> rows) const;
+  // `rows`: whole rows back to back, each one slot wider than the entity:
+  // slot 0 is the tenant's, which InsertMany overwrites with the scope's
+  // tenant, then the columns in descriptor order. The rows arrive in the
+  // layout of the INSERT's parameters, so a batch is bound without copying
+  // every parameter again.
+  Result<void> InsertMany(Scope scope, std::span<Param> rows) const;
   Result<void> Update(Scope scope, std::span<const Param> row) const;
   Result<void> Upsert(Scope scope, std::span<const Param> row) const;
   Result<void> Remove(Scope scope, std::span<const Param> key) const;
@@ -218,13 +222,16 @@ class Repository {
   Result<void> InsertMany(Scope scope, std::span<const T> items) const {
     if (items.empty()) return {};
     const std::string& tenant = scope.context().tenant_id().str();
-    std::vector<Param> rows;
-    rows.reserve(items.size() * entity_.size());
+    const std::size_t width = entity_.size();
+    // One slot more per row: the core writes the tenant into it.
+    std::vector<Param> rows(items.size() * (width + 1));
+    Param* out = rows.data();
     for (std::size_t r = 0; r < items.size(); ++r) {
       if (const std::string* t = entity_.TenantOf(items[r]); t && !t->empty() && *t != tenant)
         return Fail(Errc::kTenantMismatch,
                     "row " + std::to_string(r) + ": row names another tenant than the caller's");
-      for (std::size_t i = 0; i < entity_.size(); ++i) rows.push_back(entity_.Get(items[r], i));
+      ++out;  // the tenant's slot
+      for (std::size_t i = 0; i < width; ++i) *out++ = entity_.Get(items[r], i);
     }
     return core_.InsertMany(scope, rows);
   }

@@ -194,6 +194,76 @@ TEST_CASE("InsertMany with a taken key writes nothing and names the row", "[inse
   }
 }
 
+TEST_CASE("InsertMany failing in the first chunk of a long batch leaves the connection clean",
+          "[insert_many]") {
+  const IsolationModel model = AnyModel();
+  CAPTURE(ModelName(model));
+  FleetWorld world;
+  auto a = world.Provision("alpha", model);
+  auto b = world.Provision("bravo", model);
+  auto ctx_a = world.Context(a);
+  auto ctx_b = world.Context(b);
+  Repository<Vehicle> vehicles(world.store(), Vehicles());
+  REQUIRE(vehicles.Insert(ctx_a, Vehicle{VehicleId(2), "existing", 1, {}, ""}));
+
+  // Six chunks; the taken key is in the first, whose results are read only
+  // after the second chunk has been sent (on PostgreSQL).
+  auto fleet = Fleet(1300);
+  auto r = vehicles.InsertMany(ctx_a, fleet);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::kAlreadyExists);
+  CHECK(Mentions(r.error(), "row 2:"));
+  CHECK(CountOf(vehicles, ctx_a) == 1);
+  CHECK(vehicles.Get(ctx_a, VehicleId(2))->plate == "existing");
+
+  // The pooled connection that ran it serves the next batches, of either
+  // tenant, each in its own namespace.
+  REQUIRE(vehicles.InsertMany(ctx_b, fleet));
+  CHECK(CountOf(vehicles, ctx_b) == 1300);
+  CHECK(CountOf(vehicles, ctx_a) == 1);
+  fleet.erase(fleet.begin() + 2);
+  REQUIRE(vehicles.InsertMany(ctx_a, fleet));
+  CHECK(CountOf(vehicles, ctx_a) == 1300);
+  CHECK(vehicles.Get(ctx_a, VehicleId(2))->plate == "existing");
+  CHECK(vehicles.Get(ctx_b, VehicleId(2))->plate == "P-2");
+}
+
+TEST_CASE("RepositoryCore::InsertMany binds the scope's tenant whatever a row's tenant slot holds",
+          "[insert_many]") {
+  const IsolationModel model = AnyModel();
+  CAPTURE(ModelName(model));
+  FleetWorld world;
+  auto a = world.Provision("alpha", model);
+  auto b = world.Provision("bravo", model);
+  auto ctx_a = world.Context(a);
+  auto ctx_b = world.Context(b);
+  Repository<Vehicle> vehicles(world.store(), Vehicles());
+  detail::RepositoryCore core(world.store(), Vehicles().schema());
+
+  // The engine's layout: a tenant slot, then id, plate, seats, note. The
+  // slots name the other tenant, or hold a number (another parameter type).
+  auto fleet = Fleet(300);
+  std::vector<Param> rows;
+  for (std::size_t i = 0; i < fleet.size(); ++i) {
+    rows.push_back(i % 2 ? Param(std::string_view(b.id.str())) : Param(std::int64_t{7}));
+    rows.push_back(std::string_view(fleet[i].id));
+    rows.push_back(std::string_view(fleet[i].plate));
+    rows.push_back(fleet[i].seats);
+    rows.push_back(fleet[i].note ? Param(std::string_view(*fleet[i].note)) : Param());
+  }
+  REQUIRE(core.InsertMany(ctx_a, rows));
+  CHECK(CountOf(vehicles, ctx_a) == 300);
+  CHECK(CountOf(vehicles, ctx_b) == 0);
+  CHECK(vehicles.Get(ctx_a, VehicleId(1))->plate == "P-1");
+
+  // A span that is not whole rows is refused, and writes nothing.
+  std::vector<Param> ragged(rows.begin(), rows.begin() + 7);
+  auto r = core.InsertMany(ctx_b, ragged);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::kInternal);
+  CHECK(CountOf(vehicles, ctx_b) == 0);
+}
+
 TEST_CASE("InsertMany checks every row as Insert does, before writing any", "[insert_many]") {
   const IsolationModel model = AnyModel();
   CAPTURE(ModelName(model));

@@ -2,6 +2,7 @@
 
 #include <boost/container/small_vector.hpp>
 
+#include <algorithm>
 #include <cstring>
 
 #include "storage/sealed_columns.hpp"
@@ -44,12 +45,6 @@ Result<void> CheckKey(const EntitySchema& schema, std::span<const Param> key) {
   for (const auto& k : key)
     if (HasNul(k)) return Fail(Errc::kInvalidArgument, "text may not contain NUL bytes");
   return {};
-}
-
-std::size_t ParamBytes(const Param& p) {
-  if (auto* s = std::get_if<std::string_view>(&p)) return s->size();
-  if (auto* b = std::get_if<BlobView>(&p)) return b->size();
-  return 0;
 }
 
 // -- keyset cursors: an opaque, versioned encoding of the last key --
@@ -203,6 +198,8 @@ struct CountSink final : RowSink {
 
 struct RepositoryCore::Statements {
   std::string get, insert, update, upsert, remove, select_prefix, count_prefix, key_list, key_tuple;
+  // Largest text or blob each column accepts (its own or the store's).
+  std::vector<std::size_t> limits;
 };
 
 RepositoryCore::RepositoryCore(Store& store, std::shared_ptr<const EntitySchema> schema)
@@ -224,6 +221,8 @@ RepositoryCore::RepositoryCore(Store& store, std::shared_ptr<const EntitySchema>
     }
   }
   auto& q = *sql_;
+  for (const auto& c : s.columns)
+    q.limits.push_back(c.max_bytes ? c.max_bytes : store_.options().max_field_bytes);
   q.key_list = keys;
   q.key_tuple = s.key_count == 1 ? keys : "(" + keys + ")";
   q.get = "SELECT " + cols + " FROM " + table + " WHERE tenant_id = ?" + key_match;
@@ -258,16 +257,29 @@ Result<std::int64_t> RepositoryCore::Run(Scope scope, const std::string& sql,
 Result<void> RepositoryCore::CheckRow(std::span<const Param> row) const {
   const auto& cols = schema_->columns;
   if (row.size() != cols.size()) return Fail(Errc::kInternal, "row arity does not match the entity");
+  // One switch per value: InsertMany runs this for every row of a batch.
+  const std::size_t* limits = sql_->limits.data();
   for (std::size_t i = 0; i < cols.size(); ++i) {
-    const std::size_t limit = cols[i].max_bytes ? cols[i].max_bytes : store_.options().max_field_bytes;
-    if (ParamBytes(row[i]) > limit)
+    std::size_t bytes = 0;
+    switch (row[i].index()) {
+      case 0:
+        if (!cols[i].nullable)
+          return Fail(Errc::kInvalidArgument, schema_->table + "." + cols[i].name + " may not be null");
+        continue;
+      case 3: {
+        const std::string_view text = *std::get_if<std::string_view>(&row[i]);
+        bytes = text.size();
+        if (bytes <= limits[i] && std::memchr(text.data(), '\0', bytes) != nullptr)
+          return Fail(Errc::kInvalidArgument,
+                      schema_->table + "." + cols[i].name + " may not contain NUL bytes");
+        break;
+      }
+      case 4: bytes = std::get_if<BlobView>(&row[i])->size(); break;
+      default: continue;
+    }
+    if (bytes > limits[i])
       return Fail(Errc::kInvalidArgument, schema_->table + "." + cols[i].name + " exceeds " +
-                                              std::to_string(limit) + " bytes");
-    if (!cols[i].nullable && std::holds_alternative<std::monostate>(row[i]))
-      return Fail(Errc::kInvalidArgument, schema_->table + "." + cols[i].name + " may not be null");
-    if (HasNul(row[i]))
-      return Fail(Errc::kInvalidArgument,
-                  schema_->table + "." + cols[i].name + " may not contain NUL bytes");
+                                              std::to_string(limits[i]) + " bytes");
   }
   return {};
 }
@@ -322,29 +334,30 @@ Result<void> RepositoryCore::Insert(Scope scope, std::span<const Param> row) con
   return {};
 }
 
-Result<void> RepositoryCore::InsertMany(Scope scope, std::span<const Param> rows) const {
-  const std::size_t width = schema_->columns.size();
+Result<void> RepositoryCore::InsertMany(Scope scope, std::span<Param> rows) const {
+  const std::size_t width = schema_->columns.size() + 1;  // the tenant, then the columns
   if (rows.empty()) return {};
   if (rows.size() % width != 0) return Fail(Errc::kInternal, "row arity does not match the entity");
   const std::size_t count = rows.size() / width;
   auto at_row = [](std::size_t r, const Error& e) {
     return Error(e.code, "row " + std::to_string(r) + ": " + e.message);
   };
-  // Every row is checked and sealed before anything reaches the engine, so
-  // a bad row costs no round trip and leaves nothing to undo.
+  // Every row is confined, checked and sealed before anything reaches the
+  // engine, so a bad row costs no round trip and leaves nothing to undo.
+  // The rows are bound where they lie: no copy of the batch.
   const bool encrypted = schema_->HasEncryptedColumns();
   std::vector<SealedRow> sealed(encrypted ? count : 0);
-  std::vector<Param> params;
-  params.reserve(count * (width + 1));
   const std::string_view tenant = scope.context().tenant_id().str();
   for (std::size_t r = 0; r < count; ++r) {
-    std::span<const Param> row = rows.subspan(r * width, width);
-    SealedRow scratch;
-    if (auto p = PrepareRow(scope, row, encrypted ? sealed[r] : scratch); !p)
-      return at_row(r, p.error());
-    if (encrypted) row = sealed[r].params;
-    params.push_back(tenant);
-    params.insert(params.end(), row.begin(), row.end());
+    const std::span<Param> row = rows.subspan(r * width, width);
+    row[0] = tenant;
+    const std::span<const Param> columns = row.subspan(1);
+    if (auto c = CheckRow(columns); !c) return at_row(r, c.error());
+    if (!encrypted) continue;
+    if (auto s = SealRow(store_.options().cipher, *schema_, tenant, columns, sealed[r]); !s)
+      return at_row(r, s.error());
+    // The ciphertexts live in sealed[r] until the batch has been sent.
+    std::copy(sealed[r].params.begin(), sealed[r].params.end(), row.begin() + 1);
   }
 
   Lease lease;
@@ -360,7 +373,7 @@ Result<void> RepositoryCore::InsertMany(Scope scope, std::span<const Param> rows
     conn = &*lease;
   }
   std::size_t failed = count;
-  auto r = store_.RunEach(*conn, sql_->insert, params, width + 1, &failed);
+  auto r = store_.RunEach(*conn, sql_->insert, rows, width, &failed);
   if (r) return {};
   Error e = r.error();
   if (e.code == Errc::kAlreadyExists) e.message = schema_->table + ": a row with that key exists";

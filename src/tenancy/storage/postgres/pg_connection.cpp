@@ -164,10 +164,12 @@ class BoundParams {
  public:
   void Bind(std::span<const Param> params) {
     const std::size_t n = params.size();
-    values_.resize(n);
-    lengths_.resize(n);
-    formats_.assign(n, 1);
-    numbers_.resize(n);
+    if (values_.size() != n) {
+      values_.resize(n);
+      lengths_.resize(n);
+      formats_.assign(n, 1);
+      numbers_.resize(n);
+    }
     for (std::size_t i = 0; i < n; ++i) {
       const Param& p = params[i];
       switch (p.index()) {
@@ -553,8 +555,9 @@ Result<void> PgConnection::RunMany(const std::string& sql, std::span<const Param
           outcome = std::move(e);
         }
       } else if (step.row != kControl) {
-        if (auto c = Consume(r, conn_, /*binary=*/true, nullptr, "execute"); !c) {
-          outcome = c.error();
+        // A row's INSERT: only its status matters (no PQcmdTuples parse).
+        if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+          outcome = ErrorFromResult(r, conn_, "execute");
           bad_row = step.row;
         }
       } else if (status != PGRES_COMMAND_OK) {
@@ -576,7 +579,11 @@ Result<void> PgConnection::RunMany(const std::string& sql, std::span<const Param
   for (const char* text : before)
     if (!plain(text)) return lost("send pipeline");
   BoundParams bound;
-  std::size_t previous_chunk_end = steps.size();
+  // The results of the statements before the first chunk (BEGIN, the SETs)
+  // come back with the first chunk's, after the server has run all of it:
+  // they are read with that chunk, one flush later, so the client never
+  // waits for a chunk while the server has nothing queued behind it.
+  std::size_t previous_chunk_end = 0;
   for (std::size_t begin = 0; begin < count; begin += kBatchChunk) {
     const std::size_t end = std::min(count, begin + kBatchChunk);
     for (std::size_t i = begin; i < end; ++i) {
