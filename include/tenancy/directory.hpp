@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -121,6 +122,30 @@ class TENANCY_EXPORT Directory {
   Result<std::shared_ptr<const Tenant>> GetByDomain(std::string_view domain) const;
 
   Result<TenantPage> List(const TenantFilter& filter) const;
+
+  // Calls `fn` for every tenant matching `filter`, in id order, reading the
+  // directory one List page at a time (`filter.limit` tenants a page, so a
+  // walk over everything usually sets it to the maximum, 1000), starting
+  // after `filter.after` when that is set. Stops, successfully, at the first
+  // `fn` that returns false. On success returns once the last page is done;
+  // on failure returns the failing page's List error (kInvalidArgument for a
+  // bad limit or cursor, kStorage), and the tenants of earlier pages have
+  // already been visited. An error inside `fn` is the caller's to carry out:
+  // capture it and return false.
+  //
+  // Changes during the walk: `fn` runs with no lock held and may call any
+  // method, changes included. This is a cursor walk, not a snapshot: each
+  // page holds its tenants as they were when it was read, the next page
+  // starts after the last id of the one before, and the walk ends after the
+  // first page with nothing beyond it. So each tenant is visited at most
+  // once, and one that exists and matches throughout exactly once. A tenant
+  // added (or changed to match) during the walk is visited when its id is
+  // after the last id read so far and that page was not the final one, and
+  // not otherwise; one removed (or changed not to match) before its page is
+  // read is not visited.
+  Result<void> ForEachTenant(const TenantFilter& filter,
+                             const std::function<bool(const Tenant&)>& fn) const;
+
   // Number of tenants that are not deleted.
   std::size_t live_count() const;
 

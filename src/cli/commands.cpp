@@ -57,15 +57,14 @@ void Print(const Tenant& t, bool as_json) {
 
 // Every tenant matching `filter`, page after page.
 tenancy::Result<std::vector<Tenant>> AllTenants(const tenancy::Directory& directory,
-                                                tenancy::TenantFilter filter) {
+                                                const tenancy::TenantFilter& filter) {
   std::vector<Tenant> all;
-  for (;;) {
-    auto page = directory.List(filter);
-    if (!page) return page.error();
-    all.insert(all.end(), page->items.begin(), page->items.end());
-    if (page->next_cursor.empty()) return all;
-    filter.after = page->next_cursor;
-  }
+  auto walked = directory.ForEachTenant(filter, [&](const Tenant& t) {
+    all.push_back(t);
+    return true;
+  });
+  if (!walked) return walked.error();
+  return all;
 }
 
 // A tenant named by slug or id (the only positional argument).

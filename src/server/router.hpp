@@ -23,6 +23,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "exchange.hpp"
@@ -78,6 +80,43 @@ class Router {
 
   std::vector<Route> routes_;
   std::vector<Compiled> compiled_;
+};
+
+// Adds the routes of one service. Its handlers are plain functions,
+// `tenancy::Result<Response> Fn(deps, Exchange&)`, testable without a
+// router; each route's handler holds `deps` and passes it in. `Deps` is
+// either a struct of references (Ops, Billing, ...), copied into every
+// handler so a temporary may be passed, or a pointer to a long-lived
+// service (DataPlane*), passed dereferenced; REQUIRES: that service
+// outlives the router.
+//
+//   ServiceRoutes routes(router, ops);
+//   routes.Add(http::verb::get, "/v1/events", Scope::kTenant, P::kTenantRead, ListEvents);
+template <typename Deps>
+class ServiceRoutes {
+ public:
+  ServiceRoutes(Router& router, Deps deps) : router_(router), deps_(std::move(deps)) {}
+
+  // `reads_only`: see Route::reads_only.
+  template <typename Fn>
+  void Add(http::verb method, std::string pattern, Scope scope, tenancy::Permission permission,
+           Fn fn, bool reads_only = false) {
+    router_.Add(Route{.method = method,
+                      .pattern = std::move(pattern),
+                      .scope = scope,
+                      .permission = permission,
+                      .handler = [deps = deps_, fn = std::move(fn)](Exchange& x) {
+                        if constexpr (std::is_pointer_v<Deps>)
+                          return fn(*deps, x);
+                        else
+                          return fn(deps, x);
+                      },
+                      .reads_only = reads_only});
+  }
+
+ private:
+  Router& router_;
+  Deps deps_;
 };
 
 }  // namespace tenancyd

@@ -1,4 +1,4 @@
-// The tenant directory: provisioning, lookups, paging, updates, lifecycle,
+// The tenant directory: provisioning, lookups, paging and walks, updates, lifecycle,
 // offboarding, context minting, persistence and concurrent use.
 #include <sqlite3.h>
 
@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -45,6 +46,22 @@ Tenant MustProvision(Directory& dir, const ProvisionRequest& req) {
   INFO("provisioning " << req.slug);
   REQUIRE(r);
   return r->tenant;
+}
+
+// `n` tenants "t0".."t<n-1>" over the four tiers in turn, every fifth
+// suspended and some others quarantined, by id.
+std::map<std::string, Tenant> ProvisionMixed(Directory& dir, int n) {
+  const char* tiers[] = {"free", "premium", "standard", "enterprise"};
+  std::map<std::string, Tenant> all;
+  for (int i = 0; i < n; ++i) {
+    Tenant t = MustProvision(dir, Request("t" + std::to_string(i), tiers[i % 4]));
+    if (i % 5 == 0)
+      t = *dir.ChangeState(t.id, TenantState::kSuspended, "test");
+    else if (i % 7 == 3)
+      t = *dir.ChangeState(t.id, TenantState::kQuarantined, "test");
+    all[t.id.str()] = t;
+  }
+  return all;
 }
 
 // Every tenant the directory lists, paged, deleted ones included.
@@ -384,16 +401,7 @@ TEST_CASE("tenants are found by id, slug and custom domain", "[directory]") {
 TEST_CASE("List filters and pages by id, each tenant once", "[directory]") {
   FleetWorld world;
   Directory& dir = world.directory();
-  const char* tiers[] = {"free", "premium", "standard", "enterprise"};
-  std::map<std::string, Tenant> all;  // by id
-  for (int i = 0; i < 25; ++i) {
-    Tenant t = MustProvision(dir, Request("t" + std::to_string(i), tiers[i % 4]));
-    if (i % 5 == 0)
-      t = *dir.ChangeState(t.id, TenantState::kSuspended, "test");
-    else if (i % 7 == 3)
-      t = *dir.ChangeState(t.id, TenantState::kQuarantined, "test");
-    all[t.id.str()] = t;
-  }
+  std::map<std::string, Tenant> all = ProvisionMixed(dir, 25);  // by id
   REQUIRE(all.size() == 25);
 
   SECTION("pages of 7 visit all 25 in id order") {
@@ -510,6 +518,310 @@ TEST_CASE("List filters and pages by id, each tenant once", "[directory]") {
     for (const auto& [id, t] : all)
       if (id > f.after) want.push_back(id);
     CHECK(Ids(r->items) == want);
+  }
+}
+
+// ForEachTenant walks what List pages through; these compare the two and
+// pin the contract for changes made during a walk.
+
+namespace {
+
+// Every id `fn` was called with, in call order.
+std::vector<std::string> Walk(const Directory& dir, const TenantFilter& filter) {
+  std::vector<std::string> seen;
+  auto r = dir.ForEachTenant(filter, [&](const Tenant& t) {
+    seen.push_back(t.id.str());
+    return true;
+  });
+  REQUIRE(r);
+  return seen;
+}
+
+}  // namespace
+
+TEST_CASE("ForEachTenant visits 2,503 tenants in pages of 1000, each once, in id order",
+          "[directory][walk]") {
+  FleetWorld world;
+  Directory& dir = world.directory();
+  std::map<std::string, Tenant> all;  // by id
+  for (int i = 0; i < 2503; ++i) {
+    Tenant t = MustProvision(dir, Request("w" + std::to_string(i), i % 3 == 0 ? "free" : "standard"));
+    if (i % 10 == 0) t = *dir.ChangeState(t.id, TenantState::kSuspended, "test");
+    all[t.id.str()] = t;
+  }
+  REQUIRE(all.size() == 2503);
+
+  TenantFilter filter;
+  filter.limit = 1000;
+  std::vector<std::string> seen;
+  std::size_t differing = 0;
+  auto r = dir.ForEachTenant(filter, [&](const Tenant& t) {
+    seen.push_back(t.id.str());
+    const auto it = all.find(t.id.str());
+    if (it == all.end() || it->second.slug != t.slug || it->second.state != t.state ||
+        it->second.tier != t.tier || it->second.revision != t.revision)
+      ++differing;
+    return true;
+  });
+  REQUIRE(r);
+  std::vector<std::string> want;
+  for (const auto& [id, t] : all) want.push_back(id);  // std::map: id order
+  CHECK(seen.size() == 2503);
+  CHECK(seen == want);
+  CHECK(differing == 0);
+
+  // The filter holds on every page, not only the first.
+  filter.state = TenantState::kSuspended;
+  filter.tier = "free";
+  std::vector<std::string> want_filtered;
+  for (const auto& [id, t] : all)
+    if (t.state == TenantState::kSuspended && t.tier == "free") want_filtered.push_back(id);
+  REQUIRE(want_filtered.size() == 84);  // i % 30 == 0 for i < 2503
+  CHECK(Walk(dir, filter) == want_filtered);
+  CHECK(Ids(ListAll(dir, filter)) == want_filtered);
+
+  // Stopping at the 1000th tenant, the end of the first page, reads no more.
+  filter = TenantFilter{};
+  filter.limit = 1000;
+  std::size_t calls = 0;
+  REQUIRE(dir.ForEachTenant(filter, [&](const Tenant&) { return ++calls < 1000; }));
+  CHECK(calls == 1000);
+}
+
+TEST_CASE("ForEachTenant filters, stops early, resumes and reports errors", "[directory][walk]") {
+  FleetWorld world;
+  Directory& dir = world.directory();
+  std::map<std::string, Tenant> all = ProvisionMixed(dir, 30);  // by id
+  const TenantId gone = all.begin()->second.id;
+  REQUIRE(dir.Offboard(gone, "test"));
+  all[gone.str()] = **dir.Get(gone);
+
+  SECTION("every filter gives what List pages through, on small pages") {
+    std::vector<TenantFilter> filters(7);
+    filters[1].state = TenantState::kSuspended;
+    filters[2].state = TenantState::kQuarantined;
+    filters[3].tier = "premium";
+    filters[4].model = IsolationModel::kDedicated;
+    filters[4].state = TenantState::kActive;
+    filters[5].include_deleted = true;
+    filters[6].state = TenantState::kDeleted;
+    for (std::size_t i = 0; i < filters.size(); ++i) {
+      CAPTURE(i);
+      filters[i].limit = 4;
+      const auto listed = Ids(ListAll(dir, filters[i]));
+      CHECK_FALSE(listed.empty());
+      CHECK(Walk(dir, filters[i]) == listed);
+    }
+    CHECK(Walk(dir, filters[0]).size() == 29);  // the deleted one is left out
+    CHECK(Walk(dir, filters[5]).size() == 30);
+    CHECK(Walk(dir, filters[6]) == std::vector<std::string>{gone.str()});
+    TenantFilter none;
+    none.tier = "nonexistent";
+    CHECK(Walk(dir, none).empty());
+  }
+  SECTION("fn returning false stops the walk at that tenant") {
+    TenantFilter f;
+    f.limit = 7;
+    f.include_deleted = true;
+    std::vector<std::string> want;
+    for (const auto& [id, t] : all) want.push_back(id);
+    for (std::size_t stop_at : {std::size_t{1}, std::size_t{7}, std::size_t{8}, std::size_t{30}}) {
+      CAPTURE(stop_at);
+      std::vector<std::string> seen;
+      auto r = dir.ForEachTenant(f, [&](const Tenant& t) {
+        seen.push_back(t.id.str());
+        return seen.size() < stop_at;
+      });
+      CHECK(r);  // stopping is success
+      CHECK(seen == std::vector<std::string>(want.begin(), want.begin() + stop_at));
+    }
+  }
+  SECTION("the walk starts after filter.after") {
+    TenantFilter f;
+    f.limit = 3;
+    f.include_deleted = true;
+    f.after = std::next(all.begin(), 11)->first;
+    std::vector<std::string> want;
+    for (auto it = std::next(all.begin(), 12); it != all.end(); ++it) want.push_back(it->first);
+    CHECK(Walk(dir, f) == want);
+  }
+  SECTION("a bad limit or cursor is the List error, before any tenant") {
+    std::size_t calls = 0;
+    auto count = [&](const Tenant&) { return ++calls > 0; };
+    TenantFilter f;
+    f.limit = 0;
+    auto r = dir.ForEachTenant(f, count);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::kInvalidArgument);
+    f.limit = 1001;
+    r = dir.ForEachTenant(f, count);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::kInvalidArgument);
+    f.limit = 10;
+    f.after = "' OR 1=1 --";
+    r = dir.ForEachTenant(f, count);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::kInvalidArgument);
+    CHECK(calls == 0);
+  }
+  SECTION("a page that fails mid-walk ends it with the storage error") {
+    // The control table goes away behind the directory's back while the
+    // first page is being visited: the second page cannot be read.
+    TenantFilter f;
+    f.limit = 10;
+    std::size_t calls = 0;
+    auto r = dir.ForEachTenant(f, [&](const Tenant&) {
+      if (++calls == 1) {
+        sqlite3* db = nullptr;
+        const std::string path = (DataDir(world) / "control.db").string();
+        REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+        sqlite3_busy_timeout(db, 5000);
+        CHECK(sqlite3_exec(db, "ALTER TABLE tenancy_tenants RENAME TO moved_away", nullptr, nullptr,
+                           nullptr) == SQLITE_OK);
+        sqlite3_close(db);
+      }
+      return true;
+    });
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::kStorage);
+    CHECK(calls == 10);  // the first page, and nothing after it
+  }
+}
+
+TEST_CASE("ForEachTenant over an empty directory calls nothing", "[directory][walk]") {
+  FleetWorld world;
+  Directory& dir = world.directory();
+  std::size_t calls = 0;
+  TenantFilter f;
+  f.limit = 1000;
+  REQUIRE(dir.ForEachTenant(f, [&](const Tenant&) { return ++calls > 0; }));
+  f.include_deleted = true;
+  f.limit = 1;
+  REQUIRE(dir.ForEachTenant(f, [&](const Tenant&) { return ++calls > 0; }));
+  CHECK(calls == 0);
+}
+
+TEST_CASE("ForEachTenant is a cursor walk: changes after the cursor are seen, before it not",
+          "[directory][walk]") {
+  FleetWorld world;
+  Directory& dir = world.directory();
+
+  SECTION("tenants provisioned, offboarded and suspended from inside fn") {
+    std::map<std::string, Tenant> all;
+    for (int i = 0; i < 20; ++i) {
+      Tenant t = MustProvision(dir, Request("c" + std::to_string(i)));
+      all[t.id.str()] = t;
+    }
+    const std::string cursor = std::next(all.begin(), 4)->first;  // end of the first page
+    const std::string to_offboard = std::next(all.begin(), 9)->first;
+    const std::string to_suspend = std::next(all.begin(), 14)->first;
+    TenantFilter f;
+    f.limit = 5;
+    f.state = TenantState::kActive;
+    std::vector<std::string> seen;
+    std::string added_after, added_before;
+    auto r = dir.ForEachTenant(f, [&](const Tenant& t) {
+      seen.push_back(t.id.str());
+      if (seen.size() == 1) {
+        // Ids are random: provision until one lands on each side of the cursor.
+        for (int i = 0; i < 200 && (added_after.empty() || added_before.empty()); ++i) {
+          const std::string id = MustProvision(dir, Request("new" + std::to_string(i))).id.str();
+          (id > cursor ? added_after : added_before) = id;
+        }
+        REQUIRE(dir.Offboard(*TenantId::Parse(to_offboard), "test"));
+        REQUIRE(dir.ChangeState(*TenantId::Parse(to_suspend), TenantState::kSuspended, "test"));
+      }
+      return true;
+    });
+    REQUIRE(r);
+    REQUIRE_FALSE(added_after.empty());
+    REQUIRE_FALSE(added_before.empty());
+    const std::set<std::string> seen_set(seen.begin(), seen.end());
+    CHECK(seen_set.size() == seen.size());  // at most once
+    CHECK(std::is_sorted(seen.begin(), seen.end()));
+    CHECK(seen_set.count(added_after) == 1);
+    CHECK(seen_set.count(added_before) == 0);
+    CHECK(seen_set.count(to_offboard) == 0);
+    CHECK(seen_set.count(to_suspend) == 0);
+    for (const auto& [id, t] : all)
+      if (id != to_offboard && id != to_suspend) CHECK(seen_set.count(id) == 1);
+  }
+  SECTION("a tenant added while the final page is visited is not") {
+    const Tenant only = MustProvision(dir, Request("only"));
+    TenantFilter f;
+    f.limit = 10;
+    std::string added_after;
+    std::size_t calls = 0;
+    auto r = dir.ForEachTenant(f, [&](const Tenant& t) {
+      ++calls;
+      CHECK(t.id == only.id);
+      for (int i = 0; i < 200 && added_after.empty(); ++i) {
+        const std::string id = MustProvision(dir, Request("late" + std::to_string(i))).id.str();
+        if (id > only.id.str()) added_after = id;
+      }
+      return true;
+    });
+    REQUIRE(r);
+    REQUIRE_FALSE(added_after.empty());
+    CHECK(calls == 1);
+  }
+  SECTION("walks race provisioning and offboarding on other threads") {
+    std::vector<Tenant> stable;
+    for (int i = 0; i < 60; ++i) stable.push_back(MustProvision(dir, Request("s" + std::to_string(i))));
+    std::vector<Tenant> doomed;
+    for (int i = 0; i < 30; ++i) doomed.push_back(MustProvision(dir, Request("d" + std::to_string(i))));
+
+    std::atomic<bool> go{false};
+    std::atomic<int> change_failures{0};
+    std::thread changer([&] {
+      while (!go.load()) std::this_thread::yield();
+      for (int i = 0; i < 30; ++i) {
+        if (!dir.Provision(Request("n" + std::to_string(i)))) ++change_failures;
+        if (!dir.Offboard(doomed[static_cast<std::size_t>(i)].id, "race")) ++change_failures;
+      }
+    });
+    // Each walk must be strictly increasing (so each tenant at most once)
+    // and hold every tenant that existed and stayed active throughout.
+    std::set<std::string> stable_ids;
+    for (const auto& t : stable) stable_ids.insert(t.id.str());
+    constexpr int kWalkers = 2;
+    constexpr int kRounds = 5;
+    std::atomic<int> walks{0}, bad_walks{0}, failed_walks{0};
+    std::vector<std::thread> walkers;
+    for (int w = 0; w < kWalkers; ++w)
+      walkers.emplace_back([&] {
+        while (!go.load()) std::this_thread::yield();
+        TenantFilter f;
+        f.limit = 7;
+        for (int round = 0; round < kRounds; ++round) {
+          std::vector<std::string> ids;
+          auto r = dir.ForEachTenant(f, [&](const Tenant& t) {
+            ids.push_back(t.id.str());
+            return true;
+          });
+          ++walks;
+          if (!r) {
+            ++failed_walks;
+            continue;
+          }
+          const bool increasing =
+              std::adjacent_find(ids.begin(), ids.end(), std::greater_equal<>()) == ids.end();
+          const bool complete = std::all_of(stable_ids.begin(), stable_ids.end(), [&](const auto& id) {
+            return std::binary_search(ids.begin(), ids.end(), id);
+          });
+          if (!increasing || !complete) ++bad_walks;
+        }
+      });
+    go = true;
+    changer.join();
+    for (auto& th : walkers) th.join();
+    CHECK(change_failures == 0);
+    CHECK(walks == kWalkers * kRounds);
+    CHECK(failed_walks == 0);
+    CHECK(bad_walks == 0);
+    std::size_t live = 0;
+    REQUIRE(dir.ForEachTenant(TenantFilter{}, [&](const Tenant&) { return ++live > 0; }));
+    CHECK(live == 90);  // 60 stable + 30 new; the 30 doomed are gone
   }
 }
 

@@ -223,20 +223,17 @@ tenancy::Result<void> Observability::FlushActivity() {
   tenancy::TenantFilter filter;
   filter.limit = 1000;
   filter.include_deleted = true;
-  do {
-    auto page = parts_.directory->List(filter);
-    if (!page) return page.error();
-    for (const tenancy::Tenant& t : page->items) {
-      const auto s = static_cast<std::size_t>(t.state);
-      if (t.state == tenancy::TenantState::kDeleted) {
-        gone.push_back(t.id);
-        continue;
-      }
-      if (s < std::size(by_state)) ++by_state[s];
-      live.push_back(t.id);
+  auto walked = parts_.directory->ForEachTenant(filter, [&](const tenancy::Tenant& t) {
+    const auto s = static_cast<std::size_t>(t.state);
+    if (t.state == tenancy::TenantState::kDeleted) {
+      gone.push_back(t.id);
+      return true;
     }
-    filter.after = std::move(page->next_cursor);
-  } while (!filter.after.empty());
+    if (s < std::size(by_state)) ++by_state[s];
+    live.push_back(t.id);
+    return true;
+  });
+  if (!walked) return walked.error();
   for (std::size_t i = 0; i < std::size(kStates); ++i)
     if (auto cell = tenants_by_state_->For(tenancy::TenantId{}, {kStates[i]}))
       (*cell)->Set(static_cast<double>(by_state[i]));

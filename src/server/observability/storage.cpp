@@ -43,38 +43,35 @@ tenancy::Result<StoragePass> Observability::RefreshStorage() {
   StoragePass pass;
   tenancy::TenantFilter filter;
   filter.limit = 1000;
-  do {
-    auto page = parts_.directory->List(filter);
-    if (!page) return page.error();
-    for (const tenancy::Tenant& t : page->items) {
-      if (!t.IsLive() && t.state != tenancy::TenantState::kSuspended) continue;
-      CountingBuffer counter;
-      std::ostream out(&counter);
-      auto info = parts_.backup->Write(t.id, out);
-      if (!info) {
-        ++pass.failed;
-        continue;
-      }
-      const auto bytes = static_cast<std::int64_t>(counter.count());
-      {
-        std::lock_guard lock(book_mu_);
-        TenantActivity& a = book_.tenants[t.id];
-        a.storage_bytes = bytes;
-        a.storage_measured_ms = NowMillis();
-        book_dirty_ = true;
-      }
-      // The gauge moves by the difference, so a row shared by tenants past
-      // the metrics' cap (`_overflow`) holds their sum. Only tenants that
-      // made requests since the start have cells: a dormant tenant takes no
-      // row from an active one.
-      if (TenantStats* s = stats_.Find(t.id)) {
-        const std::int64_t shown = s->storage_shown.exchange(bytes, std::memory_order_relaxed);
-        s->cells.storage_bytes->Add(static_cast<double>(bytes - shown));
-      }
-      ++pass.measured;
+  auto walked = parts_.directory->ForEachTenant(filter, [&](const tenancy::Tenant& t) {
+    if (!t.IsLive() && t.state != tenancy::TenantState::kSuspended) return true;
+    CountingBuffer counter;
+    std::ostream out(&counter);
+    auto info = parts_.backup->Write(t.id, out);
+    if (!info) {
+      ++pass.failed;
+      return true;
     }
-    filter.after = std::move(page->next_cursor);
-  } while (!filter.after.empty());
+    const auto bytes = static_cast<std::int64_t>(counter.count());
+    {
+      std::lock_guard lock(book_mu_);
+      TenantActivity& a = book_.tenants[t.id];
+      a.storage_bytes = bytes;
+      a.storage_measured_ms = NowMillis();
+      book_dirty_ = true;
+    }
+    // The gauge moves by the difference, so a row shared by tenants past
+    // the metrics' cap (`_overflow`) holds their sum. Only tenants that
+    // made requests since the start have cells: a dormant tenant takes no
+    // row from an active one.
+    if (TenantStats* s = stats_.Find(t.id)) {
+      const std::int64_t shown = s->storage_shown.exchange(bytes, std::memory_order_relaxed);
+      s->cells.storage_bytes->Add(static_cast<double>(bytes - shown));
+    }
+    ++pass.measured;
+    return true;
+  });
+  if (!walked) return walked.error();
   return pass;
 }
 

@@ -166,6 +166,21 @@ Result<TenantPage> Directory::List(const TenantFilter& filter) const {
   return impl_->db->List(filter);
 }
 
+Result<void> Directory::ForEachTenant(const TenantFilter& filter,
+                                      const std::function<bool(const Tenant&)>& fn) const {
+  TenantFilter page_filter = filter;
+  do {
+    // Each page is its own List, so the lock is not held while `fn` runs:
+    // it may call back into the directory.
+    auto page = List(page_filter);
+    if (!page) return page.error();
+    for (const Tenant& t : page->items)
+      if (!fn(t)) return {};
+    page_filter.after = std::move(page->next_cursor);
+  } while (!page_filter.after.empty());
+  return {};
+}
+
 std::size_t Directory::live_count() const { return impl_->index.live(); }
 
 Result<Tenant> Directory::Update(const TenantId& id, const TenantUpdate& update) {

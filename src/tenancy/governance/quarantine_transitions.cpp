@@ -2,6 +2,7 @@
 // directory's quarantined tenants), entering and leaving quarantine, and
 // the operator's Quarantine and Release.
 #include <cmath>
+#include <optional>
 
 #include "governance/quarantine_impl.hpp"
 
@@ -60,33 +61,34 @@ Result<std::unique_ptr<QuarantinePolicy>> QuarantinePolicy::Open(QuarantineOptio
   TenantFilter filter;
   filter.state = TenantState::kQuarantined;
   filter.limit = 1000;
-  for (;;) {
-    auto page = directory.List(filter);
-    if (!page) return page.error();
-    for (const auto& t : page->items) {
-      QuarantinedTenant record;
-      record.tenant = t.id;
-      record.since = t.updated_at;
-      auto history = directory.History(t.id);
-      if (!history) return history.error();
-      for (auto it = history->rbegin(); it != history->rend(); ++it) {
-        if (it->to == TenantState::kQuarantined) {
-          record.since = it->at;
-          record.reason = it->reason;
-          break;
-        }
-      }
-      record.manual = !record.reason.starts_with(QuarantineAutoPrefix());
-      if (impl->options.quotas)
-        (void)impl->options.quotas->SetRateFactor(t.id, impl->options.rate_factor);
-      auto traffic = impl->Traffic(t.id);
-      traffic->quarantined.store(true, std::memory_order_release);
-      traffic->read_only.store(impl->options.read_only, std::memory_order_release);
-      impl->records.emplace(t.id, std::move(record));
+  std::optional<Error> failed;  // a History error ends the walk
+  auto walked = directory.ForEachTenant(filter, [&](const Tenant& t) {
+    QuarantinedTenant record;
+    record.tenant = t.id;
+    record.since = t.updated_at;
+    auto history = directory.History(t.id);
+    if (!history) {
+      failed = history.error();
+      return false;
     }
-    if (page->next_cursor.empty()) break;
-    filter.after = page->next_cursor;
-  }
+    for (auto it = history->rbegin(); it != history->rend(); ++it) {
+      if (it->to == TenantState::kQuarantined) {
+        record.since = it->at;
+        record.reason = it->reason;
+        break;
+      }
+    }
+    record.manual = !record.reason.starts_with(QuarantineAutoPrefix());
+    if (impl->options.quotas)
+      (void)impl->options.quotas->SetRateFactor(t.id, impl->options.rate_factor);
+    auto traffic = impl->Traffic(t.id);
+    traffic->quarantined.store(true, std::memory_order_release);
+    traffic->read_only.store(impl->options.read_only, std::memory_order_release);
+    impl->records.emplace(t.id, std::move(record));
+    return true;
+  });
+  if (!walked) return walked.error();
+  if (failed) return *failed;
 
   if (impl->options.evaluate_every.count() > 0) {
     Impl* raw = impl.get();

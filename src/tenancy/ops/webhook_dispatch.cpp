@@ -233,26 +233,23 @@ Result<DispatchReport> Webhooks::DispatchAll(const Directory& directory) {
   DispatchReport total;
   TenantFilter filter;
   filter.limit = 1000;
-  do {
-    auto page = directory.List(filter);
-    if (!page) return page.error();
-    for (const Tenant& t : page->items) {
-      if (t.state != TenantState::kActive && t.state != TenantState::kQuarantined) continue;
-      auto ctx = directory.MintContext(t.id, Principal{"webhooks", PrincipalKind::kSystem}, {},
-                                       "webhooks-dispatch");
-      if (!ctx) {
-        total.tenant_errors.emplace_back(t.id, ctx.error());
-        continue;
-      }
-      auto r = Dispatch(*ctx);
-      if (!r) {
-        total.tenant_errors.emplace_back(t.id, r.error());
-        continue;
-      }
-      total += *r;
+  auto walked = directory.ForEachTenant(filter, [&](const Tenant& t) {
+    if (t.state != TenantState::kActive && t.state != TenantState::kQuarantined) return true;
+    auto ctx = directory.MintContext(t.id, Principal{"webhooks", PrincipalKind::kSystem}, {},
+                                     "webhooks-dispatch");
+    if (!ctx) {
+      total.tenant_errors.emplace_back(t.id, ctx.error());
+      return true;
     }
-    filter.after = std::move(page->next_cursor);
-  } while (!filter.after.empty());
+    auto r = Dispatch(*ctx);
+    if (!r) {
+      total.tenant_errors.emplace_back(t.id, r.error());
+      return true;
+    }
+    total += *r;
+    return true;
+  });
+  if (!walked) return walked.error();
   return total;
 }
 

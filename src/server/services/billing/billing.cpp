@@ -189,18 +189,14 @@ tenancy::Result<Response> PlatformRevenue(const Billing& b, Exchange& x) {
 
 void AddBillingRoutes(Router& router, const Billing& b) {
   using P = tenancy::Permission;
-  const auto add = [&](http::verb method, std::string pattern, Scope scope, P permission, auto fn) {
-    router.Add(Route{.method = method,
-                     .pattern = std::move(pattern),
-                     .scope = scope,
-                     .permission = permission,
-                     .handler = [b, fn](Exchange& x) { return fn(b, x); }});
-  };
-  add(http::verb::get, "/v1/receipts", Scope::kTenant, P::kBillingRead, ListReceipts);
-  add(http::verb::get, "/v1/receipts/{ride_id}", Scope::kTenant, P::kBillingRead, GetReceipt);
-  add(http::verb::get, "/v1/invoices", Scope::kTenant, P::kBillingRead, GetInvoice);
-  add(http::verb::get, "/v1/platform/revenue", Scope::kPlatform, P::kPlatformTenantsRead,
-      PlatformRevenue);
+  using V = http::verb;
+  ServiceRoutes routes(router, b);
+  const Scope t = Scope::kTenant;
+  routes.Add(V::get, "/v1/receipts", t, P::kBillingRead, ListReceipts);
+  routes.Add(V::get, "/v1/receipts/{ride_id}", t, P::kBillingRead, GetReceipt);
+  routes.Add(V::get, "/v1/invoices", t, P::kBillingRead, GetInvoice);
+  const Scope p = Scope::kPlatform;
+  routes.Add(V::get, "/v1/platform/revenue", p, P::kPlatformTenantsRead, PlatformRevenue);
 }
 
 }  // namespace tenancyd

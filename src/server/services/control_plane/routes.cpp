@@ -7,27 +7,22 @@ void AddControlPlaneRoutes(Router& router, const ControlPlane& cp) {
   using P = tenancy::Permission;
   using S = tenancy::TenantState;
   using V = http::verb;
-  const auto add = [&](V method, std::string pattern, P permission, auto fn) {
-    router.Add(Route{.method = method,
-                     .pattern = std::move(pattern),
-                     .scope = Scope::kPlatform,
-                     .permission = permission,
-                     .handler = [cp, fn](Exchange& x) { return fn(cp, x); }});
-  };
-  add(V::post, "/v1/tenants", P::kPlatformTenantsAdmin, OnboardTenant);
-  add(V::get, "/v1/tenants", P::kPlatformTenantsRead, ListTenants);
-  add(V::get, "/v1/tenants/{tenant}", P::kPlatformTenantsRead, ReadTenant);
-  add(V::patch, "/v1/tenants/{tenant}", P::kPlatformTenantsAdmin, PatchTenant);
-  add(V::delete_, "/v1/tenants/{tenant}", P::kPlatformTenantsAdmin, OffboardTenant);
-  add(V::get, "/v1/tenants/{tenant}/history", P::kPlatformTenantsRead, TenantHistory);
-  add(V::get, "/v1/tenants/{tenant}/keys", P::kPlatformTenantsRead, TenantKeys);
-  add(V::post, "/v1/tenants/{tenant}/offboard", P::kPlatformTenantsAdmin, OffboardTenant);
-  add(V::post, "/v1/tenants/{tenant}/rotate-key", P::kPlatformTenantsAdmin, RotateTenantKey);
-  add(V::post, "/v1/tenants/{tenant}/suspend", P::kPlatformTenantsAdmin,
+  ServiceRoutes routes(router, cp);
+  const Scope p = Scope::kPlatform;
+  routes.Add(V::post, "/v1/tenants", p, P::kPlatformTenantsAdmin, OnboardTenant);
+  routes.Add(V::get, "/v1/tenants", p, P::kPlatformTenantsRead, ListTenants);
+  routes.Add(V::get, "/v1/tenants/{tenant}", p, P::kPlatformTenantsRead, ReadTenant);
+  routes.Add(V::patch, "/v1/tenants/{tenant}", p, P::kPlatformTenantsAdmin, PatchTenant);
+  routes.Add(V::delete_, "/v1/tenants/{tenant}", p, P::kPlatformTenantsAdmin, OffboardTenant);
+  routes.Add(V::get, "/v1/tenants/{tenant}/history", p, P::kPlatformTenantsRead, TenantHistory);
+  routes.Add(V::get, "/v1/tenants/{tenant}/keys", p, P::kPlatformTenantsRead, TenantKeys);
+  routes.Add(V::post, "/v1/tenants/{tenant}/offboard", p, P::kPlatformTenantsAdmin, OffboardTenant);
+  routes.Add(V::post, "/v1/tenants/{tenant}/rotate-key", p, P::kPlatformTenantsAdmin, RotateTenantKey);
+  routes.Add(V::post, "/v1/tenants/{tenant}/suspend", p, P::kPlatformTenantsAdmin,
       [](const ControlPlane& c, Exchange& x) { return ChangeTenantState(c, x, S::kSuspended); });
-  add(V::post, "/v1/tenants/{tenant}/quarantine", P::kPlatformTenantsAdmin,
+  routes.Add(V::post, "/v1/tenants/{tenant}/quarantine", p, P::kPlatformTenantsAdmin,
       [](const ControlPlane& c, Exchange& x) { return ChangeTenantState(c, x, S::kQuarantined); });
-  add(V::post, "/v1/tenants/{tenant}/resume", P::kPlatformTenantsAdmin,
+  routes.Add(V::post, "/v1/tenants/{tenant}/resume", p, P::kPlatformTenantsAdmin,
       [](const ControlPlane& c, Exchange& x) { return ChangeTenantState(c, x, S::kActive); });
 }
 

@@ -13,27 +13,21 @@ tenancy::Result<Response> GetZones(DataPlane& dp, Exchange& x) {
 void AddFleetRoutes(Router& router, DataPlane& dp) {
   using P = tenancy::Permission;
   using V = http::verb;
-  DataPlane* d = &dp;
-  const auto add = [&](V method, std::string pattern, P permission, auto fn) {
-    router.Add(Route{.method = method,
-                     .pattern = std::move(pattern),
-                     .scope = Scope::kTenant,
-                     .permission = permission,
-                     .handler = [d, fn](Exchange& x) { return fn(*d, x); }});
-  };
-  add(V::post, "/v1/vehicles", P::kFleetWrite, CreateVehicle);
-  add(V::get, "/v1/vehicles", P::kFleetRead, ListVehicles);
-  add(V::get, "/v1/vehicles/{id}", P::kFleetRead, GetVehicle);
-  add(V::patch, "/v1/vehicles/{id}", P::kFleetWrite, PatchVehicle);
-  add(V::delete_, "/v1/vehicles/{id}", P::kFleetWrite, DeleteVehicle);
-  add(V::post, "/v1/drivers", P::kFleetWrite, CreateDriver);
-  add(V::get, "/v1/drivers", P::kFleetRead, ListDrivers);
-  add(V::get, "/v1/drivers/{id}", P::kFleetRead, GetDriver);
-  add(V::patch, "/v1/drivers/{id}", P::kFleetWrite, PatchDriver);
-  add(V::delete_, "/v1/drivers/{id}", P::kFleetWrite, DeleteDriver);
-  add(V::put, "/v1/drivers/{id}/availability", P::kFleetWrite, SetDriverAvailability);
-  add(V::put, "/v1/drivers/{id}/location", P::kFleetWrite, SetDriverLocation);
-  add(V::get, "/v1/zones", P::kFleetRead, GetZones);
+  ServiceRoutes routes(router, &dp);
+  const Scope t = Scope::kTenant;
+  routes.Add(V::post, "/v1/vehicles", t, P::kFleetWrite, CreateVehicle);
+  routes.Add(V::get, "/v1/vehicles", t, P::kFleetRead, ListVehicles);
+  routes.Add(V::get, "/v1/vehicles/{id}", t, P::kFleetRead, GetVehicle);
+  routes.Add(V::patch, "/v1/vehicles/{id}", t, P::kFleetWrite, PatchVehicle);
+  routes.Add(V::delete_, "/v1/vehicles/{id}", t, P::kFleetWrite, DeleteVehicle);
+  routes.Add(V::post, "/v1/drivers", t, P::kFleetWrite, CreateDriver);
+  routes.Add(V::get, "/v1/drivers", t, P::kFleetRead, ListDrivers);
+  routes.Add(V::get, "/v1/drivers/{id}", t, P::kFleetRead, GetDriver);
+  routes.Add(V::patch, "/v1/drivers/{id}", t, P::kFleetWrite, PatchDriver);
+  routes.Add(V::delete_, "/v1/drivers/{id}", t, P::kFleetWrite, DeleteDriver);
+  routes.Add(V::put, "/v1/drivers/{id}/availability", t, P::kFleetWrite, SetDriverAvailability);
+  routes.Add(V::put, "/v1/drivers/{id}/location", t, P::kFleetWrite, SetDriverLocation);
+  routes.Add(V::get, "/v1/zones", t, P::kFleetRead, GetZones);
 }
 
 }  // namespace tenancyd

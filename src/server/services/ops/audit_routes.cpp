@@ -179,19 +179,16 @@ tenancy::Result<Response> PlatformAuditExport(const AuditApi& api, Exchange& x) 
 
 void AddAuditRoutes(Router& router, const AuditApi& api) {
   using P = tenancy::Permission;
-  const auto add = [&](std::string pattern, Scope scope, P permission, auto fn) {
-    router.Add(Route{.method = http::verb::get,
-                     .pattern = std::move(pattern),
-                     .scope = scope,
-                     .permission = permission,
-                     .handler = [api, fn](Exchange& x) { return fn(api, x); }});
-  };
-  add("/v1/audit", Scope::kTenant, P::kAuditRead, TenantAuditPage);
-  add("/v1/audit/verify", Scope::kTenant, P::kAuditRead, TenantAuditVerify);
-  add("/v1/audit/export", Scope::kTenant, P::kAuditRead, TenantAuditExport);
-  add("/v1/platform/audit", Scope::kPlatform, P::kPlatformTenantsRead, PlatformAuditPage);
-  add("/v1/platform/audit/verify", Scope::kPlatform, P::kPlatformTenantsRead, PlatformAuditVerify);
-  add("/v1/platform/audit/export", Scope::kPlatform, P::kPlatformTenantsRead, PlatformAuditExport);
+  using V = http::verb;
+  ServiceRoutes routes(router, api);
+  const Scope t = Scope::kTenant;
+  routes.Add(V::get, "/v1/audit", t, P::kAuditRead, TenantAuditPage);
+  routes.Add(V::get, "/v1/audit/verify", t, P::kAuditRead, TenantAuditVerify);
+  routes.Add(V::get, "/v1/audit/export", t, P::kAuditRead, TenantAuditExport);
+  const Scope p = Scope::kPlatform;
+  routes.Add(V::get, "/v1/platform/audit", p, P::kPlatformTenantsRead, PlatformAuditPage);
+  routes.Add(V::get, "/v1/platform/audit/verify", p, P::kPlatformTenantsRead, PlatformAuditVerify);
+  routes.Add(V::get, "/v1/platform/audit/export", p, P::kPlatformTenantsRead, PlatformAuditExport);
 }
 
 }  // namespace tenancyd

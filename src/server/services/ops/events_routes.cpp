@@ -76,28 +76,22 @@ tenancy::Result<Response> ListEvents(const Ops& o, Exchange& x) {
 void AddOpsRoutes(Router& router, const Ops& ops) {
   using P = tenancy::Permission;
   using V = http::verb;
-  const auto add = [&](V method, std::string pattern, Scope scope, P permission, auto fn) {
-    router.Add(Route{.method = method,
-                     .pattern = std::move(pattern),
-                     .scope = scope,
-                     .permission = permission,
-                     .handler = [ops, fn](Exchange& x) { return fn(ops, x); }});
-  };
+  ServiceRoutes routes(router, ops);
   const Scope t = Scope::kTenant;
-  add(V::get, "/v1/events", t, P::kTenantRead, ListEvents);
+  routes.Add(V::get, "/v1/events", t, P::kTenantRead, ListEvents);
   // The deliveries paths come before /v1/webhooks/{id}: the first match wins.
-  add(V::get, "/v1/webhooks/deliveries", t, P::kTenantAdmin, ListDeliveries);
-  add(V::get, "/v1/webhooks/deliveries/{id}", t, P::kTenantAdmin, GetDelivery);
-  add(V::post, "/v1/webhooks/deliveries/{id}/redeliver", t, P::kTenantAdmin, RedeliverDelivery);
-  add(V::post, "/v1/webhooks", t, P::kTenantAdmin, CreateWebhook);
-  add(V::get, "/v1/webhooks", t, P::kTenantAdmin, ListWebhooks);
-  add(V::get, "/v1/webhooks/{id}", t, P::kTenantAdmin, GetWebhook);
-  add(V::patch, "/v1/webhooks/{id}", t, P::kTenantAdmin, PatchWebhook);
-  add(V::delete_, "/v1/webhooks/{id}", t, P::kTenantAdmin, DeleteWebhook);
-  add(V::post, "/v1/webhooks/{id}/rotate-secret", t, P::kTenantAdmin, RotateWebhookSecret);
+  routes.Add(V::get, "/v1/webhooks/deliveries", t, P::kTenantAdmin, ListDeliveries);
+  routes.Add(V::get, "/v1/webhooks/deliveries/{id}", t, P::kTenantAdmin, GetDelivery);
+  routes.Add(V::post, "/v1/webhooks/deliveries/{id}/redeliver", t, P::kTenantAdmin, RedeliverDelivery);
+  routes.Add(V::post, "/v1/webhooks", t, P::kTenantAdmin, CreateWebhook);
+  routes.Add(V::get, "/v1/webhooks", t, P::kTenantAdmin, ListWebhooks);
+  routes.Add(V::get, "/v1/webhooks/{id}", t, P::kTenantAdmin, GetWebhook);
+  routes.Add(V::patch, "/v1/webhooks/{id}", t, P::kTenantAdmin, PatchWebhook);
+  routes.Add(V::delete_, "/v1/webhooks/{id}", t, P::kTenantAdmin, DeleteWebhook);
+  routes.Add(V::post, "/v1/webhooks/{id}/rotate-secret", t, P::kTenantAdmin, RotateWebhookSecret);
   const Scope p = Scope::kPlatform;
-  add(V::post, "/v1/tenants/{tenant}/backup", p, P::kPlatformTenantsAdmin, BackupTenant);
-  add(V::post, "/v1/restore", p, P::kPlatformTenantsAdmin, RestoreTenant);
+  routes.Add(V::post, "/v1/tenants/{tenant}/backup", p, P::kPlatformTenantsAdmin, BackupTenant);
+  routes.Add(V::post, "/v1/restore", p, P::kPlatformTenantsAdmin, RestoreTenant);
 }
 
 }  // namespace tenancyd

@@ -56,17 +56,14 @@ tenancy::Result<std::vector<IdleTenant>> FindIdle(const Observe& o, std::int64_t
   std::vector<IdleTenant> out;
   tenancy::TenantFilter filter;
   filter.limit = 1000;
-  do {
-    auto page = o.directory.List(filter);
-    if (!page) return page.error();
-    for (const tenancy::Tenant& t : page->items) {
-      if (!Eligible(t) || (!tier.empty() && t.tier != tier)) continue;
-      const auto it = activity.tenants.find(t.id);
-      const Idleness idle = IdlenessOf(t, it == activity.tenants.end() ? TenantActivity{} : it->second, now_ms);
-      if (now_ms - idle.idle_since_ms >= days * kDayMs) out.push_back({t, idle});
-    }
-    filter.after = std::move(page->next_cursor);
-  } while (!filter.after.empty());
+  auto walked = o.directory.ForEachTenant(filter, [&](const tenancy::Tenant& t) {
+    if (!Eligible(t) || (!tier.empty() && t.tier != tier)) return true;
+    const auto it = activity.tenants.find(t.id);
+    const Idleness idle = IdlenessOf(t, it == activity.tenants.end() ? TenantActivity{} : it->second, now_ms);
+    if (now_ms - idle.idle_since_ms >= days * kDayMs) out.push_back({t, idle});
+    return true;
+  });
+  if (!walked) return walked.error();
   return out;
 }
 

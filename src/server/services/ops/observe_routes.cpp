@@ -162,22 +162,19 @@ tenancy::Result<Response> PlatformHealth(const Observe& o, Exchange& x) {
   bool more = false;
   tenancy::TenantFilter filter;
   filter.limit = 1000;
-  do {
-    auto page = o.directory.List(filter);
-    if (!page) return page.error();
-    for (const tenancy::Tenant& t : page->items) {
-      const tenancy::TenantHealth h = o.obs.slo().Health(t.id, t.state);
-      ++counts[static_cast<std::size_t>(h.status)];
-      if (!cursor.empty() && t.id.str() <= cursor) continue;
-      if (tenants.size() < static_cast<std::size_t>(*limit)) {
-        tenants.push_back(HealthJson(h, t));
-        last_listed = t.id.str();
-      } else {
-        more = true;
-      }
+  auto walked = o.directory.ForEachTenant(filter, [&](const tenancy::Tenant& t) {
+    const tenancy::TenantHealth h = o.obs.slo().Health(t.id, t.state);
+    ++counts[static_cast<std::size_t>(h.status)];
+    if (!cursor.empty() && t.id.str() <= cursor) return true;
+    if (tenants.size() < static_cast<std::size_t>(*limit)) {
+      tenants.push_back(HealthJson(h, t));
+      last_listed = t.id.str();
+    } else {
+      more = true;
     }
-    filter.after = std::move(page->next_cursor);
-  } while (!filter.after.empty());
+    return true;
+  });
+  if (!walked) return walked.error();
   const std::string next_cursor = more ? last_listed : std::string();
   return JsonResponse(http::status::ok, json::object{{"healthy", counts[0]},
                                                      {"degraded", counts[1]},
@@ -225,26 +222,20 @@ tenancy::Result<Response> PlatformIncidents(const Observe& o, Exchange& x) {
 void AddObserveRoutes(Router& router, const Observe& o) {
   using P = tenancy::Permission;
   using V = http::verb;
-  const auto add = [&](V method, std::string pattern, Scope scope, P permission, auto fn) {
-    router.Add(Route{.method = method,
-                     .pattern = std::move(pattern),
-                     .scope = scope,
-                     .permission = permission,
-                     .handler = [o, fn](Exchange& x) { return fn(o, x); }});
-  };
+  ServiceRoutes routes(router, o);
   const Scope t = Scope::kTenant;
-  add(V::get, "/v1/tenant/metrics", t, P::kTenantRead, TenantMetrics);
-  add(V::get, "/v1/tenant/logs", t, P::kTenantAdmin, TenantLogs);
-  add(V::get, "/v1/tenant/health", t, P::kTenantRead, TenantHealthOf);
-  add(V::get, "/v1/tenant/dashboard", t, P::kTenantRead, TenantDashboard);
+  routes.Add(V::get, "/v1/tenant/metrics", t, P::kTenantRead, TenantMetrics);
+  routes.Add(V::get, "/v1/tenant/logs", t, P::kTenantAdmin, TenantLogs);
+  routes.Add(V::get, "/v1/tenant/health", t, P::kTenantRead, TenantHealthOf);
+  routes.Add(V::get, "/v1/tenant/dashboard", t, P::kTenantRead, TenantDashboard);
   const Scope p = Scope::kPlatform;
-  add(V::get, "/metrics", p, P::kPlatformTenantsRead, PrometheusMetrics);
-  add(V::get, "/v1/platform/logs", p, P::kPlatformTenantsRead, PlatformLogs);
-  add(V::get, "/v1/platform/health", p, P::kPlatformTenantsRead, PlatformHealth);
-  add(V::get, "/v1/platform/incidents", p, P::kPlatformTenantsRead, PlatformIncidents);
-  add(V::get, "/v1/platform/success-metrics", p, P::kPlatformTenantsRead, SuccessMetrics);
-  add(V::get, "/v1/platform/idle-tenants", p, P::kPlatformTenantsRead, IdleTenants);
-  add(V::post, "/v1/platform/idle-tenants/apply", p, P::kPlatformTenantsAdmin, ApplyIdlePolicy);
+  routes.Add(V::get, "/metrics", p, P::kPlatformTenantsRead, PrometheusMetrics);
+  routes.Add(V::get, "/v1/platform/logs", p, P::kPlatformTenantsRead, PlatformLogs);
+  routes.Add(V::get, "/v1/platform/health", p, P::kPlatformTenantsRead, PlatformHealth);
+  routes.Add(V::get, "/v1/platform/incidents", p, P::kPlatformTenantsRead, PlatformIncidents);
+  routes.Add(V::get, "/v1/platform/success-metrics", p, P::kPlatformTenantsRead, SuccessMetrics);
+  routes.Add(V::get, "/v1/platform/idle-tenants", p, P::kPlatformTenantsRead, IdleTenants);
+  routes.Add(V::post, "/v1/platform/idle-tenants/apply", p, P::kPlatformTenantsAdmin, ApplyIdlePolicy);
 }
 
 }  // namespace tenancyd

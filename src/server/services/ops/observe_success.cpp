@@ -107,69 +107,66 @@ tenancy::Result<Response> SuccessMetrics(const Observe& o, Exchange& x) {
   bool more = false;
   tenancy::TenantFilter filter;
   filter.limit = 1000;
-  do {
-    auto page = o.directory.List(filter);
-    if (!page) return page.error();
-    for (const tenancy::Tenant& t : page->items) {
-      ++total;
-      ++by_state[std::string(tenancy::ToString(t.state))];
-      const std::string model(tenancy::ToString(t.model));
-      ++by_model[model];
-      const auto a_it = activity.tenants.find(t.id);
-      const TenantActivity a = a_it == activity.tenants.end() ? TenantActivity{} : a_it->second;
-      if (a.last_request_ms != 0 && now_ms - a.last_request_ms <= kDayMs) ++active_day;
-      if (a.last_request_ms != 0 && now_ms - a.last_request_ms <= 30 * kDayMs) {
-        ++active_month;
-        ++active_by_model[model];
-      }
-      if (a.first_ride_ms != 0)
-        first_ride_s.push_back(
-            static_cast<double>(a.first_ride_ms - tenancy::ToUnixMillis(t.created_at)) / 1000.0);
-
-      const auto m = a.months.find(month.label);
-      const MonthUsage used = m == a.months.end() ? MonthUsage{} : m->second;
-      const double cpu_s = static_cast<double>(used.cpu_ns) / 1e9;
-      const std::int64_t bytes = a.storage_bytes < 0 ? 0 : a.storage_bytes;
-      const double cpu_cents = cpu_s * prices.cents_per_cpu_second;
-      const double storage_cents = static_cast<double>(bytes) / 1e9 * prices.cents_per_gb_month;
-      const double request_cents = static_cast<double>(used.requests) / 1e6 * prices.cents_per_million_requests;
-      const double cost = cpu_cents + storage_cents + request_cents;
-      const auto u = usage.find(t.id);
-      const std::int64_t revenue =
-          InvoiceJson(t.tier, u == usage.end() ? UsageCounts{} : u->second).at("total").as_int64();
-      cost_total += cost;
-      revenue_total += revenue;
-
-      if (!cursor.empty() && t.id.str() <= cursor) continue;
-      if (per_tenant.size() == static_cast<std::size_t>(*limit)) {
-        more = true;
-        continue;
-      }
-      const auto inc = incidents.find(t.id);
-      const IncidentFigures fig = inc == incidents.end() ? IncidentFigures{} : inc->second;
-      per_tenant.push_back(json::object{
-          {"tenant_id", t.id.str()},
-          {"slug", t.slug},
-          {"tier", t.tier},
-          {"state", tenancy::ToString(t.state)},
-          {"model", model},
-          {"requests", used.requests},
-          {"cpu_seconds", cpu_s},
-          {"storage_bytes", a.storage_bytes < 0 ? json::value(nullptr) : json::value(a.storage_bytes)},
-          {"cost_cents", cost},
-          {"cost", json::object{{"cpu_cents", cpu_cents},
-                                {"storage_cents", storage_cents},
-                                {"requests_cents", request_cents}}},
-          {"revenue_cents", revenue},
-          {"margin_cents", static_cast<double>(revenue) - cost},
-          {"incidents", fig.count},
-          {"incident_minutes", fig.minutes},
-          {"last_request_at", a.last_request_ms ? json::value(Rfc3339(tenancy::FromUnixMillis(a.last_request_ms)))
-                                                : json::value(nullptr)}});
-      last_listed = t.id.str();
+  auto walked = o.directory.ForEachTenant(filter, [&](const tenancy::Tenant& t) {
+    ++total;
+    ++by_state[std::string(tenancy::ToString(t.state))];
+    const std::string model(tenancy::ToString(t.model));
+    ++by_model[model];
+    const auto a_it = activity.tenants.find(t.id);
+    const TenantActivity a = a_it == activity.tenants.end() ? TenantActivity{} : a_it->second;
+    if (a.last_request_ms != 0 && now_ms - a.last_request_ms <= kDayMs) ++active_day;
+    if (a.last_request_ms != 0 && now_ms - a.last_request_ms <= 30 * kDayMs) {
+      ++active_month;
+      ++active_by_model[model];
     }
-    filter.after = std::move(page->next_cursor);
-  } while (!filter.after.empty());
+    if (a.first_ride_ms != 0)
+      first_ride_s.push_back(
+          static_cast<double>(a.first_ride_ms - tenancy::ToUnixMillis(t.created_at)) / 1000.0);
+
+    const auto m = a.months.find(month.label);
+    const MonthUsage used = m == a.months.end() ? MonthUsage{} : m->second;
+    const double cpu_s = static_cast<double>(used.cpu_ns) / 1e9;
+    const std::int64_t bytes = a.storage_bytes < 0 ? 0 : a.storage_bytes;
+    const double cpu_cents = cpu_s * prices.cents_per_cpu_second;
+    const double storage_cents = static_cast<double>(bytes) / 1e9 * prices.cents_per_gb_month;
+    const double request_cents = static_cast<double>(used.requests) / 1e6 * prices.cents_per_million_requests;
+    const double cost = cpu_cents + storage_cents + request_cents;
+    const auto u = usage.find(t.id);
+    const std::int64_t revenue =
+        InvoiceJson(t.tier, u == usage.end() ? UsageCounts{} : u->second).at("total").as_int64();
+    cost_total += cost;
+    revenue_total += revenue;
+
+    if (!cursor.empty() && t.id.str() <= cursor) return true;
+    if (per_tenant.size() == static_cast<std::size_t>(*limit)) {
+      more = true;
+      return true;
+    }
+    const auto inc = incidents.find(t.id);
+    const IncidentFigures fig = inc == incidents.end() ? IncidentFigures{} : inc->second;
+    per_tenant.push_back(json::object{
+        {"tenant_id", t.id.str()},
+        {"slug", t.slug},
+        {"tier", t.tier},
+        {"state", tenancy::ToString(t.state)},
+        {"model", model},
+        {"requests", used.requests},
+        {"cpu_seconds", cpu_s},
+        {"storage_bytes", a.storage_bytes < 0 ? json::value(nullptr) : json::value(a.storage_bytes)},
+        {"cost_cents", cost},
+        {"cost", json::object{{"cpu_cents", cpu_cents},
+                              {"storage_cents", storage_cents},
+                              {"requests_cents", request_cents}}},
+        {"revenue_cents", revenue},
+        {"margin_cents", static_cast<double>(revenue) - cost},
+        {"incidents", fig.count},
+        {"incident_minutes", fig.minutes},
+        {"last_request_at", a.last_request_ms ? json::value(Rfc3339(tenancy::FromUnixMillis(a.last_request_ms)))
+                                              : json::value(nullptr)}});
+    last_listed = t.id.str();
+    return true;
+  });
+  if (!walked) return walked.error();
 
   std::vector<double> onboarding_ms;
   for (std::int64_t us : activity.onboarding_us) onboarding_ms.push_back(static_cast<double>(us) / 1000.0);

@@ -166,31 +166,26 @@ tenancy::Result<Response> GetQuotas(const TenantAdmin& t, Exchange& x) {
   return JsonResponse(http::status::ok, json::object{{"items", std::move(items)}});
 }
 
-void AddTenantAdminRoutes(Router& router, const TenantAdmin& t) {
+void AddTenantAdminRoutes(Router& router, const TenantAdmin& admin) {
   using P = tenancy::Permission;
   using V = http::verb;
-  const auto add = [&](V method, std::string pattern, P permission, auto fn) {
-    router.Add(Route{.method = method,
-                     .pattern = std::move(pattern),
-                     .scope = Scope::kTenant,
-                     .permission = permission,
-                     .handler = [t, fn](Exchange& ex) { return fn(t, ex); }});
-  };
-  add(V::get, "/v1/settings", P::kTenantRead, GetSettings);
-  add(V::patch, "/v1/settings", P::kTenantAdmin, PatchSettings);
-  add(V::get, "/v1/branding", P::kTenantRead, GetBranding);
-  add(V::patch, "/v1/branding", P::kTenantAdmin, PatchBranding);
-  add(V::put, "/v1/zones", P::kTenantAdmin, PutZones);
-  add(V::get, "/v1/pricing", P::kTenantRead, GetPricing);
-  add(V::patch, "/v1/pricing", P::kTenantAdmin, PatchPricing);
-  add(V::get, "/v1/flags", P::kTenantRead, GetFlags);
-  add(V::put, "/v1/flags", P::kTenantAdmin, PutFlags);
-  add(V::delete_, "/v1/flags", P::kTenantAdmin, DeleteFlags);
-  add(V::get, "/v1/api-keys", P::kUsersManage, ListApiKeys);
-  add(V::post, "/v1/api-keys", P::kUsersManage, CreateApiKey);
-  add(V::delete_, "/v1/api-keys/{key_id}", P::kUsersManage, RevokeApiKey);
-  add(V::get, "/v1/usage", P::kBillingRead, GetUsage);
-  add(V::get, "/v1/quotas", P::kTenantRead, GetQuotas);
+  ServiceRoutes routes(router, admin);
+  const Scope t = Scope::kTenant;
+  routes.Add(V::get, "/v1/settings", t, P::kTenantRead, GetSettings);
+  routes.Add(V::patch, "/v1/settings", t, P::kTenantAdmin, PatchSettings);
+  routes.Add(V::get, "/v1/branding", t, P::kTenantRead, GetBranding);
+  routes.Add(V::patch, "/v1/branding", t, P::kTenantAdmin, PatchBranding);
+  routes.Add(V::put, "/v1/zones", t, P::kTenantAdmin, PutZones);
+  routes.Add(V::get, "/v1/pricing", t, P::kTenantRead, GetPricing);
+  routes.Add(V::patch, "/v1/pricing", t, P::kTenantAdmin, PatchPricing);
+  routes.Add(V::get, "/v1/flags", t, P::kTenantRead, GetFlags);
+  routes.Add(V::put, "/v1/flags", t, P::kTenantAdmin, PutFlags);
+  routes.Add(V::delete_, "/v1/flags", t, P::kTenantAdmin, DeleteFlags);
+  routes.Add(V::get, "/v1/api-keys", t, P::kUsersManage, ListApiKeys);
+  routes.Add(V::post, "/v1/api-keys", t, P::kUsersManage, CreateApiKey);
+  routes.Add(V::delete_, "/v1/api-keys/{key_id}", t, P::kUsersManage, RevokeApiKey);
+  routes.Add(V::get, "/v1/usage", t, P::kBillingRead, GetUsage);
+  routes.Add(V::get, "/v1/quotas", t, P::kTenantRead, GetQuotas);
 }
 
 }  // namespace tenancyd
