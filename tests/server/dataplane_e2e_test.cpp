@@ -290,5 +290,50 @@ TEST_CASE("OFREP over the wire with the tenant from the credential", "[server][e
   CHECK(Str(bulk.at("flags").as_array()[0], "value") == "high");
 }
 
+TEST_CASE("OFREP bulk evaluation answers 304 while the provider's flags are unchanged",
+          "[server][e2e][ofrep]") {
+  LiveServer s;
+  s.Start();
+  Wire w(s);
+  const Onboarded a = OnboardWire(w, "acme", "enterprise");
+  const Onboarded b = OnboardWire(w, "bolt", "free");
+  const auto publish = [&](std::string_view high) {
+    auto set = tenancy::FlagSet::Parse(
+        std::string(R"({"flags":{"priority":{"state":"ENABLED","variants":{"high":")") +
+        std::string(high) +
+        R"(","normal":"normal"},"defaultVariant":"normal","targeting":{"if":[{"in":[{"var":"tenant.tier"},["enterprise"]]},"high",null]}}}})");
+    REQUIRE(set);
+    s.world().app().platform().flags().SetPlatform(*set);
+  };
+  publish("high");
+  const std::string path = "/ofrep/v1/evaluate/flags", ctx = R"({"context":{}})";
+  const Response first = w.Call(V::post, path, ctx, a.key);
+  REQUIRE(first.result() == S::ok);
+  const std::string etag(first[http::field::etag]);
+  REQUIRE(etag.size() == 34);  // a quoted 128-bit hex tag
+  CHECK(etag.front() == '"');
+
+  // The same tag back: 304, no body, the tag repeated.
+  const Response same = w.Call(V::post, path, ctx, a.key, {{"If-None-Match", etag}});
+  CHECK(same.result() == S::not_modified);
+  CHECK(same.body().empty());
+  CHECK(same[http::field::etag] == etag);
+  CHECK(w.Call(V::post, path, ctx, a.key, {{"If-None-Match", "\"x\", W/" + etag}}).result() ==
+        S::not_modified);
+  // Another tag, or another tenant presenting acme's tag: the full answer.
+  CHECK(w.Call(V::post, path, ctx, a.key, {{"If-None-Match", "\"0000\""}}).result() == S::ok);
+  const Response other = w.Call(V::post, path, ctx, b.key, {{"If-None-Match", etag}});
+  REQUIRE(other.result() == S::ok);
+  CHECK(other[http::field::etag] != etag);
+  CHECK(other.body().find("normal") != std::string::npos);
+
+  // A flag change: the old tag no longer matches, and the new answer shows it.
+  publish("urgent");
+  const Response changed = w.Call(V::post, path, ctx, a.key, {{"If-None-Match", etag}});
+  REQUIRE(changed.result() == S::ok);
+  CHECK(changed[http::field::etag] != etag);
+  CHECK(changed.body().find("urgent") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace tenancyd::testing

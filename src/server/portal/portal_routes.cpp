@@ -1,6 +1,7 @@
 // GET /admin, /admin/{file}, /admin/{dir}/{file}: the embedded portal.
 #include <string>
 
+#include "conditional.hpp"
 #include "portal/portal.hpp"
 #include "portal/portal_assets.hpp"
 
@@ -11,25 +12,6 @@ using tenancy::Fail;
 namespace {
 
 constexpr std::string_view kIndex = "index.html";
-
-// RFC 9110 §13.1.2: a list of entity tags (or "*"); weak tags compare by
-// their opaque part, since If-None-Match uses the weak comparison.
-bool MatchesIfNoneMatch(std::string_view header, std::string_view etag) {
-  if (header.empty()) return false;
-  std::size_t pos = 0;
-  while (pos < header.size()) {
-    std::size_t end = header.find(',', pos);
-    if (end == std::string_view::npos) end = header.size();
-    std::string_view tag = header.substr(pos, end - pos);
-    while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t')) tag.remove_prefix(1);
-    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t')) tag.remove_suffix(1);
-    if (tag == "*") return true;
-    if (tag.starts_with("W/")) tag.remove_prefix(2);
-    if (tag == etag) return true;
-    pos = end + 1;
-  }
-  return false;
-}
 
 void SetCommonHeaders(Response& res, const PortalAsset& asset) {
   res.set(http::field::etag, asset.etag);

@@ -4,6 +4,8 @@
 
 #include <set>
 
+#include "conditional.hpp"
+
 namespace tenancyd {
 namespace json = boost::json;
 
@@ -99,7 +101,18 @@ tenancy::Result<Response> OfrepEvaluateAll(tenancy::FlagStore& flags, Exchange& 
     http::status ignored;
     results.push_back(Evaluate(tenant_flags, key, *context, ignored));
   }
-  return OfrepJson(http::status::ok, json::object{{"flags", std::move(results)}});
+  // OFREP's bulk polling: the answer carries an ETag, and a provider that
+  // sends it back in If-None-Match gets 304 while nothing it would see
+  // changed (flags, overrides, or its own context).
+  Response res = OfrepJson(http::status::ok, json::object{{"flags", std::move(results)}});
+  const std::string etag = EntityTag(res.body());
+  res.set(http::field::etag, etag);
+  if (MatchesIfNoneMatch(x.request[http::field::if_none_match], etag)) {
+    res.result(http::status::not_modified);
+    res.body().clear();
+    res.erase(http::field::content_type);
+  }
+  return res;
 }
 
 void AddOfrepRoutes(Router& router, tenancy::FlagStore& flags) {
