@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <string>
 
+#include "crypto/field_ad.hpp"
 #include "support/security_fixture.hpp"
 
 using namespace tenancy;
@@ -459,4 +460,34 @@ TEST_CASE("limits apply to the plaintext, and a store without a cipher fails clo
   CHECK(read.error().code == Errc::kFailedPrecondition);
   CHECK(unsealed.List(ctx).error().code == Errc::kFailedPrecondition);
   CHECK(FilesContaining(world.dir().path(), "CLEARTEXT-R3").empty());
+}
+
+// The associated data is part of every stored ciphertext: its encoding may
+// never change, or values sealed before the change stop opening. Built here
+// independently, byte by byte, from the documented layout.
+TEST_CASE("the associated data of a field keeps its documented encoding", "[crypto][field]") {
+  const Blob row_key = {0x01, 0x00, 0xff, 0x10};
+  const FieldAddress at{.tenant_id = "tn_0123456789abcdef",
+                        .table = "riders",
+                        .column = "phone",
+                        .row_key = row_key};
+  std::string expected;
+  for (std::string_view part : {std::string_view("tenancy.field.v1"), at.tenant_id, at.table,
+                                at.column, std::string_view(reinterpret_cast<const char*>(row_key.data()),
+                                                            row_key.size())}) {
+    const auto n = static_cast<std::uint32_t>(part.size());
+    expected += static_cast<char>(n >> 24);
+    expected += static_cast<char>(n >> 16);
+    expected += static_cast<char>(n >> 8);
+    expected += static_cast<char>(n);
+    expected += part;
+  }
+  crypto::FieldAdBuffer ad;
+  ad.push_back(0xee);  // whatever the buffer held is replaced
+  crypto::BuildFieldAd(at, ad);
+  CHECK(std::string(ad.begin(), ad.end()) == expected);
+  FieldAddress empty_column = at;
+  empty_column.column = "";
+  crypto::BuildFieldAd(empty_column, ad);
+  CHECK(ad.size() == expected.size() - 5);
 }

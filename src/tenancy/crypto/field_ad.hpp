@@ -7,6 +7,7 @@
 #include <boost/container/small_vector.hpp>
 
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include "tenancy/keys.hpp"
@@ -17,14 +18,21 @@ inline constexpr std::string_view kFieldAdLabel = "tenancy.field.v1";
 
 using FieldAdBuffer = boost::container::small_vector<unsigned char, 256>;
 
+// Replaces the contents of `ad` with the associated data of `at`.
 inline void BuildFieldAd(const FieldAddress& at, FieldAdBuffer& ad) {
-  auto put = [&](const void* p, std::size_t n) {
+  const std::string_view label = kFieldAdLabel;
+  const std::size_t total = 5 * 4 + label.size() + at.tenant_id.size() + at.table.size() +
+                            at.column.size() + at.row_key.size();
+  // One resize and five copies: this runs for every sealed or opened field.
+  ad.resize(total, boost::container::default_init);
+  unsigned char* out = ad.data();
+  auto put = [&out](const void* p, std::size_t n) {
     const auto len = static_cast<std::uint32_t>(n);
-    for (int i = 3; i >= 0; --i) ad.push_back(static_cast<unsigned char>(len >> (8 * i)));
-    const auto* b = static_cast<const unsigned char*>(p);
-    ad.insert(ad.end(), b, b + n);
+    for (int i = 0; i < 4; ++i) *out++ = static_cast<unsigned char>(len >> (8 * (3 - i)));
+    if (n != 0) std::memcpy(out, p, n);
+    out += n;
   };
-  put(kFieldAdLabel.data(), kFieldAdLabel.size());
+  put(label.data(), label.size());
   put(at.tenant_id.data(), at.tenant_id.size());
   put(at.table.data(), at.table.size());
   put(at.column.data(), at.column.size());
