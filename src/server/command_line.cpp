@@ -37,6 +37,18 @@ constexpr std::string_view kUsage = R"(usage: tenancyd [flags]
                             POST /v1/signup off (default 5)
   --demo                    provision three demo tenants, print their credentials and
                             curl lines, then serve (re-runs reuse them with fresh keys)
+  --log-level LEVEL         trace, debug, info, warn or error (default info)
+  --access-log=BOOL         one log line per request (default true)
+  --log-lines-per-tenant N  log lines kept in memory per tenant for the log routes
+                            (default 1000, at most 1000000)
+  --metrics-max-tenants N   tenant rows per metric family before tenants fold into
+                            _overflow (default 1000, at most 1000000)
+  --slo-evaluate-interval DUR   SLO evaluation and alerting period; 0s: never (default 1m)
+  --activity-flush-interval DUR per-tenant activity written to <data>/activity.json;
+                            0s: only at shutdown (default 1m)
+  --storage-refresh-interval DUR per-tenant storage bytes measured; 0s: never (default 15m)
+  --idle-archive            let the idle-tenant policy archive (offboard) tenants
+                            (default off: the action is refused)
   --config FILE             JSON settings file (default: none)
   --help                    this text
 
@@ -112,13 +124,15 @@ std::string_view Usage() noexcept { return kUsage; }
 namespace {
 
 // Settings that take no value.
-constexpr std::string_view kSwitches[] = {"demo"};
+constexpr std::string_view kSwitches[] = {"demo", "access-log", "idle-archive"};
 // Settings that take one (the flag names without "--").
 constexpr std::string_view kValued[] = {
     "listen",         "data",           "store",          "store-admin-url", "master-key-file",
     "base-domain",    "threads",        "read-timeout",   "idle-timeout",    "write-timeout",
     "drain-timeout",  "max-header-bytes", "max-body-bytes", "pipeline-limit", "max-connections",
-    "token-ttl",      "signup-per-hour"};
+    "token-ttl",      "signup-per-hour", "log-level", "log-lines-per-tenant",
+    "metrics-max-tenants", "slo-evaluate-interval", "activity-flush-interval",
+    "storage-refresh-interval"};
 
 bool IsSwitch(std::string_view name) {
   for (auto s : kSwitches)
@@ -186,12 +200,29 @@ tenancy::Result<void> Apply(DaemonOptions& o, std::string_view name, const std::
     }
     return {};
   }
-  if (name == "demo") {
-    auto b = SwitchValue(flag, value);
-    if (!b) return b.error();
-    o.demo = *b;
+  if (name == "demo") return set(SwitchValue(flag, value), o.demo);
+  // Observability (observability/options.hpp).
+  ObservabilityOptions& obs = o.platform.observability;
+  if (name == "access-log") return set(SwitchValue(flag, value), obs.access_log);
+  if (name == "idle-archive") return set(SwitchValue(flag, value), obs.idle_archive_allowed);
+  if (name == "log-level") {
+    auto level = tenancy::ParseLogLevel(value);
+    if (!level) return Fail(Errc::kInvalidArgument, flag + " must be trace, debug, info, warn or error");
+    obs.log_level = *level;
     return {};
   }
+  const auto count = [&](std::size_t& field) -> tenancy::Result<void> {
+    auto n = Number(flag, value);
+    if (!n) return n.error();
+    if (*n < 1 || *n > 1'000'000) return Fail(Errc::kInvalidArgument, flag + " must be 1-1000000");
+    field = static_cast<std::size_t>(*n);
+    return {};
+  };
+  if (name == "log-lines-per-tenant") return count(obs.log_retention.max_lines_per_tenant);
+  if (name == "metrics-max-tenants") return count(obs.metrics_max_tenants);
+  if (name == "slo-evaluate-interval") return set(Duration(flag, value), obs.slo_evaluate_interval);
+  if (name == "activity-flush-interval") return set(Duration(flag, value), obs.activity_flush_interval);
+  if (name == "storage-refresh-interval") return set(Duration(flag, value), obs.storage_refresh_interval);
   return Fail(Errc::kInvalidArgument, "unknown flag " + flag.substr(0, 64));
 }
 

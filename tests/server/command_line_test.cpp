@@ -39,6 +39,32 @@ TEST_CASE("defaults and every flag", "[server][flags]") {
   CHECK(o->platform.base_domain == "example.com");
   CHECK(o->platform.master_key_file == "/tmp/k");
 
+  // Observability: defaults, then every flag.
+  const ObservabilityOptions defaults;
+  CHECK(d->platform.observability.log_level == defaults.log_level);
+  CHECK(d->platform.observability.access_log);
+  CHECK_FALSE(d->platform.observability.idle_archive_allowed);
+  auto obs = Parse({"--log-level", "warn", "--access-log=false", "--log-lines-per-tenant", "50",
+                    "--metrics-max-tenants=20", "--slo-evaluate-interval", "0s",
+                    "--activity-flush-interval", "5s", "--storage-refresh-interval", "2m",
+                    "--idle-archive"});
+  REQUIRE(obs);
+  const ObservabilityOptions& oo = obs->platform.observability;
+  CHECK(oo.log_level == tenancy::LogLevel::kWarn);
+  CHECK_FALSE(oo.access_log);
+  CHECK(oo.log_retention.max_lines_per_tenant == 50);
+  CHECK(oo.metrics_max_tenants == 20);
+  CHECK(oo.slo_evaluate_interval == std::chrono::milliseconds(0));
+  CHECK(oo.activity_flush_interval == std::chrono::seconds(5));
+  CHECK(oo.storage_refresh_interval == std::chrono::minutes(2));
+  CHECK(oo.idle_archive_allowed);
+  // The same from the environment.
+  const char* env[] = {"TENANCYD_LOG_LEVEL=error", "TENANCYD_METRICS_MAX_TENANTS=7"};
+  auto from_env = ParseDaemonOptions({}, env);
+  REQUIRE(from_env);
+  CHECK(from_env->platform.observability.log_level == tenancy::LogLevel::kError);
+  CHECK(from_env->platform.observability.metrics_max_tenants == 7);
+
   auto v6 = Parse({"--listen", "[::1]:9000"});
   REQUIRE(v6);
   CHECK(v6->server.host == "::1");
@@ -55,6 +81,9 @@ TEST_CASE("bad flags are usage errors naming the flag", "[server][flags]") {
       {"--max-header-bytes", "10"}, {"--max-body-bytes", "1x"},
       {"--pipeline-limit", "0"},    {"stray"},
       {"--data", ""},               {"--read-timeout", "99999999999999999999s"},
+      {"--log-level", "loud"},      {"--metrics-max-tenants", "0"},
+      {"--log-lines-per-tenant", "2000000"}, {"--access-log=maybe"},
+      {"--slo-evaluate-interval", "5"},      {"--storage-refresh-interval", "25h"},
   };
   for (const auto& args : bad) {
     INFO(args.front() << " " << (args.size() > 1 ? args[1] : ""));
