@@ -59,6 +59,19 @@ std::int64_t CountOf(const Repository<Vehicle>& repo, const TenantContext& ctx) 
   return *n;
 }
 
+// Two tenants of one model with their contexts, and the vehicles repository.
+struct TwoTenants {
+  explicit TwoTenants(IsolationModel model)
+      : a(world.Provision("alpha", model)),
+        b(world.Provision("bravo", model)),
+        ctx_a(world.Context(a)),
+        ctx_b(world.Context(b)) {}
+  FleetWorld world;
+  Tenant a, b;
+  TenantContext ctx_a, ctx_b;
+  Repository<Vehicle> vehicles{world.store(), Vehicles()};
+};
+
 bool Mentions(const Error& e, std::string_view text) {
   return e.message.find(text) != std::string::npos;
 }
@@ -109,12 +122,8 @@ TEST_CASE("InsertMany writes every row of a batch larger than a chunk", "[insert
 TEST_CASE("InsertMany with a row of another tenant writes nothing for anybody", "[insert_many]") {
   const IsolationModel model = AnyModel();
   CAPTURE(ModelName(model));
-  FleetWorld world;
-  auto a = world.Provision("alpha", model);
-  auto b = world.Provision("bravo", model);
-  auto ctx_a = world.Context(a);
-  auto ctx_b = world.Context(b);
-  Repository<Vehicle> vehicles(world.store(), Vehicles());
+  TwoTenants two(model);
+  auto& [world, a, b, ctx_a, ctx_b, vehicles] = two;
 
   auto fleet = Fleet(600);
   fleet[317].tenant_id = b.id.str();
@@ -198,12 +207,8 @@ TEST_CASE("InsertMany failing in the first chunk of a long batch leaves the conn
           "[insert_many]") {
   const IsolationModel model = AnyModel();
   CAPTURE(ModelName(model));
-  FleetWorld world;
-  auto a = world.Provision("alpha", model);
-  auto b = world.Provision("bravo", model);
-  auto ctx_a = world.Context(a);
-  auto ctx_b = world.Context(b);
-  Repository<Vehicle> vehicles(world.store(), Vehicles());
+  TwoTenants two(model);
+  auto& [world, a, b, ctx_a, ctx_b, vehicles] = two;
   REQUIRE(vehicles.Insert(ctx_a, Vehicle{VehicleId(2), "existing", 1, {}, ""}));
 
   // Six chunks; the taken key is in the first, whose results are read only
@@ -232,12 +237,8 @@ TEST_CASE("RepositoryCore::InsertMany binds the scope's tenant whatever a row's 
           "[insert_many]") {
   const IsolationModel model = AnyModel();
   CAPTURE(ModelName(model));
-  FleetWorld world;
-  auto a = world.Provision("alpha", model);
-  auto b = world.Provision("bravo", model);
-  auto ctx_a = world.Context(a);
-  auto ctx_b = world.Context(b);
-  Repository<Vehicle> vehicles(world.store(), Vehicles());
+  TwoTenants two(model);
+  auto& [world, a, b, ctx_a, ctx_b, vehicles] = two;
   detail::RepositoryCore core(world.store(), Vehicles().schema());
 
   // The engine's layout: a tenant slot, then id, plate, seats, note. The
