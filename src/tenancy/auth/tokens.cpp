@@ -408,11 +408,10 @@ Result<std::size_t> Authenticator::RewrapSigningKeys() {
   for (const auto& [kid, wrapped, master_id, retired] : rows.v) {
     Blob rewrapped;  // a retired key's secret is erased, not carried over
     if (!retired) {
-      auto old = impl.keys->Get(master_id);
-      if (!old) return fail(old.error());
-      auto secret = crypto::UnwrapSecret(wrapped, **old, SigningAd(kid), crypto_sign_SECRETKEYBYTES);
-      if (!secret) return fail(secret.error());
-      rewrapped = crypto::WrapSecret(secret->bytes(), **current, SigningAd(kid));
+      auto r = crypto::RewrapSecret(wrapped, *impl.keys, master_id, **current, SigningAd(kid),
+                                    crypto_sign_SECRETKEYBYTES);
+      if (!r) return fail(r.error());
+      rewrapped = std::move(*r);
     }
     const Param p[] = {BlobView(rewrapped), std::string_view((*current)->id), std::string_view(kid)};
     if (auto r = impl.db->Run("UPDATE tenancy_signing_keys SET wrapped_secret = ?, master_key_id = ? "

@@ -188,29 +188,23 @@ Result<std::size_t> Keyring::RewrapAll() {
   KeyRows all;
   if (auto r = impl_->db->Run(kSelect, {}, &all); !r) return r.error();
   if (auto r = impl_->db->Begin(); !r) return r.error();
+  auto fail = [&](Error e) -> Result<std::size_t> {
+    (void)impl_->db->Rollback();
+    return e;
+  };
   std::size_t count = 0;
   for (const auto& k : all.rows) {
     if (k.master_key_id == (*current)->id) continue;
-    auto old = impl_->provider->Get(k.master_key_id);
-    if (!old) {
-      (void)impl_->db->Rollback();
-      return old.error();
-    }
-    auto dek = UnwrapKey(k.wrapped, **old, k.tenant, k.version);
-    if (!dek) {
-      (void)impl_->db->Rollback();
-      return dek.error();
-    }
-    const Blob wrapped = WrapKey(*dek, **current, k.tenant, k.version);
-    const Param p[] = {BlobView(wrapped), std::string_view((*current)->id),
+    auto wrapped = crypto::RewrapSecret(k.wrapped, *impl_->provider, k.master_key_id, **current,
+                                        WrapAd(k.tenant, k.version), kKeyBytes);
+    if (!wrapped) return fail(wrapped.error());
+    const Param p[] = {BlobView(*wrapped), std::string_view((*current)->id),
                        std::string_view(k.tenant), std::int64_t{k.version}};
     if (auto r = impl_->db->Run("UPDATE tenancy_data_keys SET wrapped = ?, master_key_id = ? "
                                 "WHERE tenant_id = ? AND version = ?",
                                 p, nullptr);
-        !r) {
-      (void)impl_->db->Rollback();
-      return r.error();
-    }
+        !r)
+      return fail(r.error());
     ++count;
   }
   if (auto r = impl_->db->Commit(); !r) return r.error();

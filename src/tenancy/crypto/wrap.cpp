@@ -32,4 +32,13 @@ Result<SecretBytes> UnwrapSecret(BlobView wrapped, const MasterKey& kek, std::st
   return secret;
 }
 
+Result<Blob> RewrapSecret(BlobView wrapped, const KeyProvider& keys, std::string_view from,
+                          const MasterKey& to, std::string_view ad, std::size_t size) {
+  auto old = keys.Get(from);
+  if (!old) return old.error();
+  auto secret = UnwrapSecret(wrapped, **old, ad, size);
+  if (!secret) return secret.error();
+  return WrapSecret(secret->bytes(), to, ad);
+}
+
 }  // namespace tenancy::crypto

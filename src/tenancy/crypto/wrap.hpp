@@ -22,4 +22,11 @@ Blob WrapSecret(std::span<const unsigned char> secret, const MasterKey& kek, std
 Result<SecretBytes> UnwrapSecret(BlobView wrapped, const MasterKey& kek, std::string_view ad,
                                  std::size_t size);
 
+// A master-key rotation step: `wrapped`, sealed for `ad` under the
+// provider's key `from`, sealed again under `to`. The errors of
+// KeyProvider::Get (kNotFound: the provider no longer has `from`) and of
+// UnwrapSecret.
+Result<Blob> RewrapSecret(BlobView wrapped, const KeyProvider& keys, std::string_view from,
+                          const MasterKey& to, std::string_view ad, std::size_t size);
+
 }  // namespace tenancy::crypto
