@@ -28,6 +28,26 @@ struct WipeOnExit {
   ~WipeOnExit() { Wipe({reinterpret_cast<unsigned char*>(s.data()), s.size()}); }
 };
 
+// One line of a key list: as written (with its separator, for rewriting the
+// file) and trimmed (for reading it).
+struct KeyLine {
+  std::string_view raw;
+  std::string_view entry;
+  bool comment() const noexcept { return entry.empty() || entry.front() == '#'; }
+};
+
+// Takes the next line, up to `separator`, off `text`.
+KeyLine NextLine(std::string_view& text, char separator) {
+  const auto end = text.find(separator);
+  KeyLine line{text.substr(0, end == std::string_view::npos ? text.size() : end + 1),
+               text.substr(0, end)};
+  text.remove_prefix(line.raw.size());
+  std::string_view& e = line.entry;
+  while (!e.empty() && (e.back() == '\r' || e.back() == ' ')) e.remove_suffix(1);
+  while (!e.empty() && e.front() == ' ') e.remove_prefix(1);
+  return line;
+}
+
 // Master keys held in memory; the last one parsed is current.
 class StaticKeyProvider final : public KeyProvider {
  public:
@@ -48,12 +68,9 @@ class StaticKeyProvider final : public KeyProvider {
     std::size_t line = 0;
     while (!text.empty()) {
       ++line;
-      auto end = text.find(separator);
-      std::string_view entry = text.substr(0, end);
-      text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
-      while (!entry.empty() && (entry.back() == '\r' || entry.back() == ' ')) entry.remove_suffix(1);
-      while (!entry.empty() && entry.front() == ' ') entry.remove_prefix(1);
-      if (entry.empty() || entry.front() == '#') continue;
+      const KeyLine next = NextLine(text, separator);
+      if (next.comment()) continue;
+      const std::string_view entry = next.entry;
       const auto bad = Error(Errc::kInvalidArgument, std::string(source) + ": entry " +
                                                           std::to_string(line) +
                                                           " is not <id>:<base64 of 32 bytes>");
@@ -175,28 +192,25 @@ Result<void> WriteNewMasterKey(const std::string& path, std::string_view id, boo
 
 Result<void> RemoveMasterKey(const std::string& path, std::string_view id) {
   if (!IsKeyId(id)) return Fail(Errc::kInvalidArgument, "key id must be 1-64 of [A-Za-z0-9_.-]");
-  auto existing = OpenKeyFile(path);  // enforces the permission rules and the format
-  if (!existing) return existing.error();
-  if (!(*existing)->Get(id)) return Fail(Errc::kNotFound, "no master key with that id in the file");
-  if ((*(*existing)->Current())->id == id)
-    return Fail(Errc::kFailedPrecondition, "the current master key cannot be removed");
+  if (sodium_init() < 0) return Fail(Errc::kInternal, "libsodium failed to initialise");
+  // One read, checked (permissions, format) and then rewritten.
   auto text = ReadKeyFile(path);
   if (!text) return text.error();
   WipeOnExit wipe_text{*text};
+  StaticKeyProvider existing;
+  if (auto r = existing.Parse(*text, '\n', "key file " + path); !r) return r.error();
+  if (!existing.Get(id)) return Fail(Errc::kNotFound, "no master key with that id in the file");
+  if ((*existing.Current())->id == id)
+    return Fail(Errc::kFailedPrecondition, "the current master key cannot be removed");
   std::string kept;
   WipeOnExit wipe_kept{kept};
   kept.reserve(text->size());
   std::string_view rest = *text;
   while (!rest.empty()) {
-    const auto end = rest.find('\n');
-    const std::string_view line = rest.substr(0, end == std::string_view::npos ? rest.size() : end + 1);
-    rest.remove_prefix(line.size());
-    std::string_view entry = line;
-    while (!entry.empty() && entry.front() == ' ') entry.remove_prefix(1);
-    const auto colon = entry.find(':');
-    const bool is_key = !entry.empty() && entry.front() != '#' && colon != std::string_view::npos;
-    if (is_key && entry.substr(0, colon) == id) continue;
-    kept += line;
+    const KeyLine line = NextLine(rest, '\n');
+    // Parse accepted the file: every line that is not a comment is "<id>:...".
+    if (!line.comment() && line.entry.substr(0, line.entry.find(':')) == id) continue;
+    kept += line.raw;
   }
   // A new file beside the old one, then an atomic rename: a crash leaves
   // either the old file or the new one, never half of either.
