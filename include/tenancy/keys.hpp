@@ -90,6 +90,7 @@ struct MasterKeyUse {
   std::size_t data_keys = 0;     // Keyring: wrapped data keys
   std::size_t signing_keys = 0;  // Authenticator: wrapped token-signing keys
   std::size_t api_keys = 0;      // Authenticator: live API keys hashed under it
+  std::size_t total() const noexcept { return data_keys + signing_keys + api_keys; }
 };
 // By master key id.
 using MasterKeyUses = std::map<std::string, MasterKeyUse, std::less<>>;

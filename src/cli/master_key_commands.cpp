@@ -19,26 +19,30 @@ namespace {
 constexpr const char* kUsage =
     "usage: tenancyctl master-key status|rotate [--id ID]|rewrap|remove ID [--master-key FILE]";
 
-// The key hierarchy plus the authenticator (signing keys, API-key hashes).
+// The keys and the authenticator over them (signing keys, API-key hashes).
 struct Hierarchy {
-  Keys keys;
+  Keys& keys;
   std::unique_ptr<tenancy::Authenticator> auth;
 };
 
-tenancy::Result<Hierarchy> Open(Platform& p, const Args& args, const std::string& data_dir) {
-  Hierarchy h;
-  auto keys = OpenKeys(args.Option("master-key"), data_dir);
-  if (!keys) return keys.error();
-  if (!keys->provider)
-    return tenancy::Fail(Errc::kNotFound, "no master key file at '" + keys->key_file +
+// `keys` must hold a master key; the authenticator shares the directory's
+// control database.
+tenancy::Result<Hierarchy> Open(Platform& p, Keys& keys) {
+  if (!keys.provider)
+    return tenancy::Fail(Errc::kNotFound, "no master key file at '" + keys.key_file +
                                               "' (tenancyd creates one on first start)");
-  h.keys = std::move(*keys);
   tenancy::AuthOptions options;
-  options.control_db_path = h.keys.control_db;
-  auto auth = tenancy::Authenticator::Open(options, *p.directory, *h.keys.provider);
+  options.control_db_path = keys.control_db;
+  auto auth = tenancy::Authenticator::Open(options, *p.directory, *keys.provider);
   if (!auth) return auth.error();
-  h.auth = std::move(*auth);
-  return h;
+  return Hierarchy{keys, std::move(*auth)};
+}
+
+tenancy::Result<tenancy::MasterKeyUses> CountUses(const Hierarchy& h) {
+  tenancy::MasterKeyUses uses;
+  if (auto r = h.keys.keyring->CountMasterKeyUses(uses); !r) return r.error();
+  if (auto r = h.auth->CountMasterKeyUses(uses); !r) return r.error();
+  return uses;
 }
 
 // A fresh id for a new key: "m" and the UTC time to the second.
@@ -51,10 +55,10 @@ std::string NewKeyId() {
   return id;
 }
 
-int PrintStatus(Hierarchy& h, bool as_json, json::object report = {}) {
-  tenancy::MasterKeyUses uses;
-  if (auto r = h.keys.keyring->CountMasterKeyUses(uses); !r) return Fail(r.error());
-  if (auto r = h.auth->CountMasterKeyUses(uses); !r) return Fail(r.error());
+int PrintStatus(const Hierarchy& h, bool as_json, json::object report = {}) {
+  auto counted = CountUses(h);
+  if (!counted) return Fail(counted.error());
+  tenancy::MasterKeyUses& uses = *counted;
   auto current = h.keys.provider->Current();
   if (!current) return Fail(current.error());
   // Every key of the file is listed, used or not; a key something depends
@@ -84,7 +88,7 @@ int PrintStatus(Hierarchy& h, bool as_json, json::object report = {}) {
     const char* note = "";
     if (!in_file.contains(id))
       note = "  MISSING from the key file: what it wraps cannot be opened";
-    else if (!is_current && use.data_keys + use.signing_keys + use.api_keys == 0)
+    else if (!is_current && use.total() == 0)
       note = "  nothing depends on it: may be removed";
     std::printf("%-24s %10zu %13zu %9zu%s\n", (id + (is_current ? " (current)" : "")).c_str(),
                 use.data_keys, use.signing_keys, use.api_keys, note);
@@ -116,7 +120,7 @@ int CmdMasterKey(Platform& p, const Args& args, const std::string& data_dir) {
   if ((sub != "status" && sub != "rotate" && sub != "rewrap" && sub != "remove") ||
       words.size() != want || (args.Option("id") && sub != "rotate"))
     return Fail({Errc::kInvalidArgument, kUsage});
-  auto h = Open(p, args, data_dir);
+  auto h = Open(p, p.keys);
   if (!h) return Fail(h.error());
   const bool as_json = args.Flag("json");
 
@@ -124,32 +128,33 @@ int CmdMasterKey(Platform& p, const Args& args, const std::string& data_dir) {
   if (sub == "rewrap") return Rewrap(*h, as_json, {});
   if (sub == "rotate") {
     const std::string id = args.Option("id").value_or(NewKeyId());
-    if (auto r = tenancy::WriteNewMasterKey(h->keys.key_file, id, /*append=*/true); !r)
+    if (auto r = tenancy::WriteNewMasterKey(p.keys.key_file, id, /*append=*/true); !r)
       return Fail(r.error());
     if (!as_json) std::printf("appended master key '%s' (now current)\n", id.c_str());
     // Reopen on the extended file; the new key is current from here on.
-    h = Open(p, args, data_dir);
-    if (!h) return Fail(h.error());
-    return Rewrap(*h, as_json, {{"new_key", id}});
+    auto extended = OpenKeys(args.Option("master-key"), data_dir);
+    if (!extended) return Fail(extended.error());
+    auto rotated = Open(p, *extended);
+    if (!rotated) return Fail(rotated.error());
+    return Rewrap(*rotated, as_json, {{"new_key", id}});
   }
-  // remove ID: never the current key, and only when nothing depends on it.
+  // remove ID: only when nothing depends on it (the current key is refused
+  // by RemoveMasterKey whatever depends on it).
   const std::string& id = words[1];
-  if (auto current = h->keys.provider->Current(); current && (*current)->id == id)
-    return Fail({Errc::kFailedPrecondition, "the current master key cannot be removed"});
-  tenancy::MasterKeyUses uses;
-  if (auto r = h->keys.keyring->CountMasterKeyUses(uses); !r) return Fail(r.error());
-  if (auto r = h->auth->CountMasterKeyUses(uses); !r) return Fail(r.error());
-  if (auto it = uses.find(id); it != uses.end()) {
+  auto uses = CountUses(*h);
+  if (!uses) return Fail(uses.error());
+  auto current = p.keys.provider->Current();
+  if (!current) return Fail(current.error());
+  if (auto it = uses->find(id); it != uses->end() && it->second.total() > 0 && (*current)->id != id) {
     const auto& u = it->second;
-    if (u.data_keys + u.signing_keys + u.api_keys > 0)
-      return Fail({Errc::kFailedPrecondition,
-                   "master key '" + id + "' still wraps " + std::to_string(u.data_keys) +
-                       " data keys and " + std::to_string(u.signing_keys) + " signing keys and hashes " +
-                       std::to_string(u.api_keys) +
-                       " API keys; run 'master-key rewrap' (API keys move when next used, or "
-                       "revoke them)"});
+    return Fail({Errc::kFailedPrecondition,
+                 "master key '" + id + "' still wraps " + std::to_string(u.data_keys) +
+                     " data keys and " + std::to_string(u.signing_keys) + " signing keys and hashes " +
+                     std::to_string(u.api_keys) +
+                     " API keys; run 'master-key rewrap' (API keys move when next used, or "
+                     "revoke them)"});
   }
-  if (auto r = tenancy::RemoveMasterKey(h->keys.key_file, id); !r) return Fail(r.error());
+  if (auto r = tenancy::RemoveMasterKey(p.keys.key_file, id); !r) return Fail(r.error());
   if (as_json)
     std::printf("%s\n", json::serialize(json::object{{"removed", id}}).c_str());
   else
