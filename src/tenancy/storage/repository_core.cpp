@@ -347,15 +347,15 @@ Result<void> RepositoryCore::InsertMany(Scope scope, std::span<Param> rows) cons
   // The rows are bound where they lie: no copy of the batch.
   const bool encrypted = schema_->HasEncryptedColumns();
   std::vector<SealedRow> sealed(encrypted ? count : 0);
+  SealedRow unsealed;  // never written: the entity has no encrypted column
   const std::string_view tenant = scope.context().tenant_id().str();
   for (std::size_t r = 0; r < count; ++r) {
     const std::span<Param> row = rows.subspan(r * width, width);
     row[0] = tenant;
     const std::span<const Param> columns = row.subspan(1);
-    if (auto c = CheckRow(columns); !c) return at_row(r, c.error());
+    if (auto p = PrepareRow(scope, columns, encrypted ? sealed[r] : unsealed); !p)
+      return at_row(r, p.error());
     if (!encrypted) continue;
-    if (auto s = SealRow(store_.options().cipher, *schema_, tenant, columns, sealed[r]); !s)
-      return at_row(r, s.error());
     // The ciphertexts live in sealed[r] until the batch has been sent.
     std::copy(sealed[r].params.begin(), sealed[r].params.end(), row.begin() + 1);
   }
