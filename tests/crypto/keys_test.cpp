@@ -552,6 +552,88 @@ TEST_CASE("Keyring::Destroy makes what the tenant sealed unopenable", "[crypto][
   CHECK(w.cipher->Open(At(other, "name", row), kept).value() == ToBlob("kept"));
 }
 
+TEST_CASE("the per-thread key cache follows Rotate and Destroy and never keeps a shredded key",
+          "[crypto][keyring]") {
+  KeyringWorld w;
+  const TenantId t = TenantId::Generate();
+  REQUIRE(w.keyring->Create(t));
+  const Blob row = SecurityWorld::RiderKey("r1");
+
+  SECTION("a shredded key is released by every cache, so its memory is wiped") {
+    std::weak_ptr<const SecretBytes> held;
+    {
+      auto key = w.keyring->Unwrap(t.str(), 0);
+      REQUIRE(key);
+      held = *key;
+      // Used through the cipher too, so this thread's last key is this one.
+      REQUIRE(w.cipher->Seal(At(t, "name", row), ToBlob("x")));
+    }
+    CHECK_FALSE(held.expired());  // the keyring's cache holds it
+    REQUIRE(w.keyring->Destroy(t));
+    CHECK(held.expired());
+  }
+
+  SECTION("another thread that used the key sees a Rotate and a Destroy at once") {
+    std::promise<void> rotated, destroyed;
+    auto rotated_seen = rotated.get_future().share();
+    auto destroyed_seen = destroyed.get_future().share();
+    std::promise<Blob> first;
+    std::promise<void> second;
+    auto sealed_first = first.get_future();
+    auto sealed_second = second.get_future();
+    std::future<std::pair<int, Errc>> after = std::async(std::launch::async, [&] {
+      const Blob v1 = w.cipher->Seal(At(t, "name", row), ToBlob("one")).value();
+      first.set_value(v1);
+      rotated_seen.wait();
+      const Blob v2 = w.cipher->Seal(At(t, "name", row), ToBlob("two")).value();
+      second.set_value();
+      destroyed_seen.wait();
+      const int version = FieldCipher::VersionOf(v2).value();
+      auto opened = w.cipher->Open(At(t, "name", row), v1);
+      return std::pair{version, opened ? Errc::kOk : opened.error().code};
+    });
+    const Blob v1 = sealed_first.get();
+    CHECK(FieldCipher::VersionOf(v1).value() == 1);
+    REQUIRE(w.keyring->Rotate(t).value() == 2);
+    rotated.set_value();
+    sealed_second.get();  // the thread's last key is now version 2
+    REQUIRE(w.keyring->Destroy(t));
+    destroyed.set_value();
+    const auto [version, open_error] = after.get();
+    CHECK(version == 2);
+    CHECK(open_error == Errc::kFailedPrecondition);
+  }
+
+  SECTION("a new keyring never answers with an old keyring's key, whatever its address") {
+    // Each round: a fresh control database, so the same tenant id gets a new
+    // random data key; the old keyring is gone, and a new one is likely to
+    // be allocated where it was.
+    Blob previous_sealed;
+    std::string previous_key;
+    std::shared_ptr<const SecretBytes> held;  // a caller still holds the last round's key
+    for (int round = 0; round < 8; ++round) {
+      const std::string control = (w.dir.path() / ("control" + std::to_string(round) + ".db")).string();
+      auto ring = Keyring::Open(control, *w.keys, w.clock);
+      REQUIRE(ring);
+      FieldCipher cipher(**ring);
+      REQUIRE((*ring)->Create(t));
+      auto key = (*ring)->Unwrap(t.str(), 0);
+      REQUIRE(key);
+      const std::string bytes(reinterpret_cast<const char*>((*key)->data()), (*key)->size());
+      CHECK(bytes != previous_key);
+      if (!previous_sealed.empty()) {
+        auto opened = cipher.Open(At(t, "name", row), previous_sealed);
+        REQUIRE_FALSE(opened);
+        CHECK(opened.error().code == Errc::kDataCorrupted);
+      }
+      previous_sealed = cipher.Seal(At(t, "name", row), ToBlob("round")).value();
+      CHECK(cipher.Open(At(t, "name", row), previous_sealed).value() == ToBlob("round"));
+      previous_key = bytes;
+      held = (*ring)->Unwrap(t.str(), 0).value();
+    }
+  }
+}
+
 TEST_CASE("a Destroy or Rotate in another process is seen within the cache lifetime",
           "[crypto][keyring]") {
   KeyringWorld w;

@@ -1,6 +1,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
@@ -66,6 +67,27 @@ struct KeyRows final : detail::RowSink {
   }
 };
 
+// Identifies a keyring for the per-thread cache below. Unlike its address,
+// an instance number is never reused by a later keyring.
+std::atomic<std::uint64_t> next_keyring_instance{1};
+
+// The last key this thread was handed, so the steady state of one tenant's
+// fields (a repository reading rows) skips the shared lock and the hash
+// lookup of the keyring's cache. Valid only while the keyring's generation
+// is unchanged: every change to its cache (Rotate, Destroy, a re-read after
+// the TTL) bumps it. The key is held weakly: once the keyring drops a key
+// (crypto-shredding), it is wiped even if this thread never calls again.
+struct LastKey {
+  std::uint64_t keyring = 0;  // Keyring::Impl::instance; 0: empty
+  std::uint64_t generation = 0;
+  std::string tenant{};
+  int requested = -1;  // the version asked for (0: the primary)
+  int resolved = 0;
+  TimePoint checked_at{};
+  std::weak_ptr<const SecretBytes> key{};
+};
+thread_local LastKey last_key;
+
 constexpr const char* kSelect =
     "SELECT tenant_id, version, wrapped, master_key_id, is_primary, created_at FROM "
     "tenancy_data_keys";
@@ -73,6 +95,7 @@ constexpr const char* kSelect =
 }  // namespace
 
 struct Keyring::Impl {
+  const std::uint64_t instance = next_keyring_instance.fetch_add(1, std::memory_order_relaxed);
   const KeyProvider* provider = nullptr;
   Clock* clock = nullptr;
   std::mutex db_mu;  // every use of `db`
@@ -87,6 +110,11 @@ struct Keyring::Impl {
   };
   mutable std::shared_mutex cache_mu;
   StringMap<TenantKeys> cache;
+  // Bumped, under cache_mu held exclusively, by every change to `cache`;
+  // read under cache_mu shared it is consistent with the entries (LastKey).
+  std::atomic<std::uint64_t> generation{0};
+
+  void Changed() { generation.fetch_add(1, std::memory_order_release); }
 
   void Remember(std::string_view tenant, int version, std::shared_ptr<const SecretBytes> key,
                 int primary_version) {
@@ -96,6 +124,7 @@ struct Keyring::Impl {
     entry.versions[version] = std::move(key);
     if (primary_version) entry.primary = primary_version;
     entry.checked_at = clock->Now();
+    Changed();
   }
 
   // Brings the cached entry in line with the rows just read: versions
@@ -104,6 +133,7 @@ struct Keyring::Impl {
     std::unique_lock lock(cache_mu);
     auto it = cache.find(tenant);
     if (it == cache.end()) return;
+    Changed();
     if (rows.empty()) {
       cache.erase(it);
       return;
@@ -220,6 +250,7 @@ Result<void> Keyring::Destroy(const TenantId& tenant) {
     {
       std::unique_lock cache_lock(impl_->cache_mu);
       impl_->cache.erase(tenant.str());
+      impl_->Changed();
     }
     // secure_delete zeroed the freed pages; the WAL still holds the old
     // ones until a checkpoint copies the database and truncates the log.
@@ -277,14 +308,31 @@ Result<int> Keyring::PrimaryVersion(const TenantId& tenant) const {
 
 Result<std::shared_ptr<const SecretBytes>> Keyring::Unwrap(std::string_view tenant, int version,
                                                            int* resolved_version) const {
+  // Entries are trusted for kCacheTtl: a Destroy or Rotate made by another
+  // process on the same control database is seen within that time.
+  const TimePoint now = impl_->clock->Now();
+  LastKey& last = last_key;
+  if (last.keyring == impl_->instance &&
+      last.generation == impl_->generation.load(std::memory_order_acquire) &&
+      last.requested == version && last.tenant == tenant && now - last.checked_at < kCacheTtl) {
+    if (auto key = last.key.lock()) {
+      if (resolved_version) *resolved_version = last.resolved;
+      return key;
+    }
+  }
   {
     std::shared_lock lock(impl_->cache_mu);
-    // Entries are trusted for kCacheTtl: a Destroy or Rotate made by another
-    // process on the same control database is seen within that time.
     if (auto entry = impl_->cache.find(tenant);
-        entry != impl_->cache.end() && impl_->clock->Now() - entry->second.checked_at < kCacheTtl) {
+        entry != impl_->cache.end() && now - entry->second.checked_at < kCacheTtl) {
       const int v = version == 0 ? entry->second.primary : version;
       if (auto it = entry->second.versions.find(v); it != entry->second.versions.end()) {
+        last.keyring = impl_->instance;
+        last.generation = impl_->generation.load(std::memory_order_relaxed);
+        last.tenant.assign(tenant);
+        last.requested = version;
+        last.resolved = v;
+        last.checked_at = entry->second.checked_at;
+        last.key = it->second;
         if (resolved_version) *resolved_version = v;
         return it->second;
       }
