@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <barrier>
+#include <ctime>
+#include <random>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "support/catch_tenancy.hpp"
+#include "ops/log_text.hpp"
 #include "support/temp_dir.hpp"
 #include "tenancy/log.hpp"
 
@@ -156,6 +159,43 @@ TEST_CASE("Hostile text stays one valid JSON line and round-trips", "[log][escap
   CHECK(bad.at("fields").as_object().at("v").as_string() == "\uFFFD\uFFFD\uFFFD");
 }
 
+TEST_CASE("Strings are written exactly as Boost.JSON's serializer writes them (property)",
+          "[log][escaping][property]") {
+  // AppendJsonString skips the serializer for text with nothing to escape;
+  // both paths must give the same bytes, for any bytes.
+  std::mt19937 rng(20261127);
+  const std::string alphabet = std::string("ab/-_.: ~\"\\\x01\x1f\x7f") + "\xc3\xa9\xe2\x80\xa8\xff";
+  for (int round = 0; round < 5000; ++round) {
+    std::string text(rng() % 24, ' ');
+    for (char& c : text)
+      c = round % 3 == 0 ? static_cast<char>(rng() % 256) : alphabet[rng() % alphabet.size()];
+    std::string ours;
+    tenancy::detail::log::AppendJsonString(ours, text);
+    INFO("round " << round);
+    CHECK(ours == json::serialize(json::string(text)));
+  }
+}
+
+TEST_CASE("Line times match the C library's UTC calendar (property)", "[log][property]") {
+  World w;
+  std::mt19937_64 rng(7);
+  for (int round = 0; round < 2000; ++round) {
+    // 1970 to 2255 (TimePoint counts nanoseconds in 64 bits), any millisecond.
+    const auto ms = static_cast<std::int64_t>(rng() % 9'000'000'000'000ULL);
+    w.clock.Set(FromUnixMillis(ms));
+    w.logger->Info(LogScope{}, "tick");
+    const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    REQUIRE(gmtime_r(&secs, &tm) != nullptr);
+    char want[96];
+    std::snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<int>(ms % 1000));
+    INFO("unix ms " << ms);
+    CHECK(w.Last().at("time").as_string() == want);
+  }
+}
+
 TEST_CASE("Long values are cut at a character boundary and marked", "[log]") {
   World w({}, LogLevel::kInfo, 16);
   w.logger->Info(LogScope{}, "0123456789abcdefXYZ", {{"u", "ääääääääää"}});  // 20 bytes of ä
@@ -264,6 +304,24 @@ TEST_CASE("Credential-looking field names are recognized", "[log][redaction]") {
       "Basic information; bearer of news; tokenizer ran; tk.short; eyJ alone; whsec_; Bearer";
   w.logger->Info(LogScope{}, prose);
   CHECK(w.Last().at("msg").as_string() == prose);
+}
+
+TEST_CASE("Field names are judged by their text on every line, whatever was logged before",
+          "[log][redaction]") {
+  // The logger remembers recent names' verdicts per thread; the verdict must
+  // follow the name's text, also when a buffer at the same address is reused
+  // for another name, and after more names than it remembers.
+  World w;
+  std::string name;
+  for (int round = 0; round < 200; ++round) {
+    const bool credential = round % 3 == 0;
+    name = credential ? (round % 2 ? "api_key" : "Password") : "field" + std::to_string(round % 45);
+    w.logger->Info(LogScope{}, "x", {{name, "value-" + std::to_string(round)}});
+    const json::object line = w.Last();
+    const auto& f = line.at("fields").as_object();
+    INFO("round " << round << " name " << name);
+    CHECK(f.at(name).as_string() == (credential ? "[redacted]" : "value-" + std::to_string(round)));
+  }
 }
 
 TEST_CASE("Levels filter cheaply and can change at run time", "[log]") {

@@ -3,6 +3,7 @@
 // A line is assembled in a per-thread buffer: the keys are constants, every
 // string goes through Boost.JSON's serializer (its escaping), numbers
 // through std::to_chars (Boost.JSON would print 12.5 as 1.25E1).
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -15,21 +16,41 @@ namespace {
 
 constexpr std::string_view kLevelNames[] = {"trace", "debug", "info", "warn", "error"};
 
-// "2024-03-01T10:00:00.123Z": RFC 3339, UTC, milliseconds.
+// Writes `v` as `width` decimal digits, zero-padded, ending before `end`.
+void PutDigits(char* end, unsigned v, int width) {
+  for (int i = 0; i < width; ++i, v /= 10) *--end = static_cast<char>('0' + v % 10);
+}
+
+// "2024-03-01T10:00:00.123Z": RFC 3339, UTC, milliseconds. By hand rather
+// than snprintf: every line pays for it, and the fields are fixed-width.
 void AppendTime(std::string& out, TimePoint t) {
   using namespace std::chrono;
   const auto ms = floor<milliseconds>(t);
   const auto day = floor<days>(ms);
   const year_month_day ymd{day};
   const hh_mm_ss hms{ms - day};
-  char buf[40];
-  const int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
-                              static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                              static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
-                              static_cast<int>(hms.minutes().count()),
-                              static_cast<int>(hms.seconds().count()),
-                              static_cast<int>(hms.subseconds().count()));
-  out.append(buf, static_cast<std::size_t>(n > 0 ? n : 0));
+  const int year = static_cast<int>(ymd.year());
+  if (year < 0 || year > 9999) {  // outside RFC 3339's four digits: as printf would
+    char wide[48];
+    const int n = std::snprintf(wide, sizeof wide, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", year,
+                                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                                static_cast<int>(hms.hours().count()),
+                                static_cast<int>(hms.minutes().count()),
+                                static_cast<int>(hms.seconds().count()),
+                                static_cast<int>(hms.subseconds().count()));
+    out.append(wide, static_cast<std::size_t>(n > 0 ? n : 0));
+    return;
+  }
+  char buf[24] = {'0', '0', '0', '0', '-', '0', '0', '-', '0', '0', 'T', '0',
+                  '0', ':', '0', '0', ':', '0', '0', '.', '0', '0', '0', 'Z'};
+  PutDigits(buf + 4, static_cast<unsigned>(year), 4);
+  PutDigits(buf + 7, static_cast<unsigned>(ymd.month()), 2);
+  PutDigits(buf + 10, static_cast<unsigned>(ymd.day()), 2);
+  PutDigits(buf + 13, static_cast<unsigned>(hms.hours().count()), 2);
+  PutDigits(buf + 16, static_cast<unsigned>(hms.minutes().count()), 2);
+  PutDigits(buf + 19, static_cast<unsigned>(hms.seconds().count()), 2);
+  PutDigits(buf + 23, static_cast<unsigned>(hms.subseconds().count()), 3);
+  out.append(buf, sizeof buf);
 }
 
 template <class T>
@@ -69,6 +90,29 @@ void AppendKeyValue(std::string& out, Scratch& s, std::string_view key, std::str
   detail::log::AppendJsonString(out, s.clean);
 }
 
+// IsCredentialFieldName, remembered per thread: a process logs a small,
+// fixed set of field names, and the check lower-cases each and searches it
+// for 13 words. Entries are compared by content, never by address.
+bool IsCredentialName(std::string_view name) {
+  constexpr std::size_t kMaxRemembered = 64;  // bytes; longer names are checked each time
+  struct Entry {
+    std::string name;
+    bool credential = false;
+  };
+  thread_local std::array<Entry, 32> memo;
+  thread_local std::size_t next = 0;
+  thread_local std::size_t used = 0;
+  for (std::size_t i = 0; i < used; ++i)
+    if (memo[i].name == name) return memo[i].credential;
+  const bool credential = IsCredentialFieldName(name);
+  if (name.size() <= kMaxRemembered) {
+    memo[next] = Entry{std::string(name), credential};
+    next = (next + 1) % memo.size();
+    if (used < memo.size()) ++used;
+  }
+  return credential;
+}
+
 bool AlreadyNamed(std::span<const LogField> fields, std::size_t i) {
   for (std::size_t k = 0; k < i; ++k)
     if (fields[k].name() == fields[i].name()) return true;
@@ -88,7 +132,7 @@ void AppendFields(std::string& out, Scratch& s, std::span<const LogField> fields
     detail::log::AppendCleanText(s.clean, s.work, f.name(), max_bytes, false);
     detail::log::AppendJsonString(out, s.clean);
     out += ':';
-    if (f.kind() == LogField::Kind::kSecret || IsCredentialFieldName(f.name())) {
+    if (f.kind() == LogField::Kind::kSecret || IsCredentialName(f.name())) {
       detail::log::AppendJsonString(out, kRedacted);
       continue;
     }

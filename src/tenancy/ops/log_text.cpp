@@ -5,9 +5,40 @@
 #include "ops/log_utf8.hpp"
 
 namespace tenancy::detail::log {
+namespace {
+
+// True when every byte is ASCII: then the text is well-formed UTF-8 as it
+// is, and the repairing copy can be skipped.
+bool IsAscii(std::string_view text) noexcept {
+  unsigned char any = 0;
+  for (const char c : text) any |= static_cast<unsigned char>(c);
+  return any < 0x80;
+}
+
+// True when Boost.JSON's serializer would write `text` unchanged between
+// the quotes: no quote, backslash or control character. (It passes other
+// bytes, UTF-8 included, through as they are.)
+bool NeedsNoEscape(std::string_view text) noexcept {
+  for (const char c : text) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 void AppendCleanText(std::string& out, std::string& scratch, std::string_view text,
                      std::size_t max_bytes, bool scrub) {
+  // Most values (paths, ids, numbers as text) are short ASCII: no cut, no
+  // repair, so no copy.
+  if (text.size() <= max_bytes && IsAscii(text)) {
+    if (scrub)
+      AppendScrubbed(out, text);
+    else
+      out.append(text);
+    return;
+  }
   scratch.clear();
   AppendSanitizedUtf8(scratch, text, max_bytes);
   // U+2026 marks a cut, so a reader knows the value went on.
@@ -19,6 +50,12 @@ void AppendCleanText(std::string& out, std::string& scratch, std::string_view te
 }
 
 void AppendJsonString(std::string& out, std::string_view text) {
+  if (NeedsNoEscape(text)) {
+    out += '"';
+    out.append(text);
+    out += '"';
+    return;
+  }
   boost::json::serializer sr;
   sr.reset(text);
   char buf[512];
