@@ -4,7 +4,10 @@
 
 #include <sodium.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "support/security_fixture.hpp"
 #include "tenancy/authz.hpp"
@@ -212,6 +215,39 @@ TEST_CASE("every malformed or altered key gets the same refusal", "[auth][apikey
   // None of that disturbed the real key.
   CHECK(world.auth().AuthenticateApiKey(key));
   CHECK(world.auth().AuthenticateApiKey(beta_key->key).value()->tenant == beta.id);
+}
+
+TEST_CASE("a key's first uses race on 4 threads; the right secret passes and no other does",
+          "[auth][apikey][concurrency]") {
+  // The first verification remembers the secret's text for later requests;
+  // threads racing to be first, and refusals mixed in, must not disturb it.
+  SecurityWorld world;
+  auto acme = world.Provision("acme");
+  auto created = world.auth().CreateApiKey(acme.id, "k", {"rider"});
+  REQUIRE(created);
+  const std::string key = created->key;
+  const auto p = Split(key);
+  std::string wrong = p.secret;
+  wrong[5] = wrong[5] == 'A' ? 'B' : 'A';
+  const std::string wrong_key = "tk." + p.tenant + "." + p.key_id + "." + wrong;
+  std::atomic<int> passed{0}, wrongly_passed{0}, wrongly_refused{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        const bool right = (i + t) % 3 != 0;
+        auto r = world.auth().AuthenticateApiKey(right ? key : wrong_key);
+        if (right && r) ++passed;
+        if (right && !r) ++wrongly_refused;
+        if (!right && r) ++wrongly_passed;
+      }
+    });
+  for (auto& th : threads) th.join();
+  CHECK(wrongly_passed == 0);
+  CHECK(wrongly_refused == 0);
+  CHECK(passed > 0);
+  CheckInvalid(world.auth().AuthenticateApiKey(wrong_key), p.secret);
+  CHECK(world.auth().AuthenticateApiKey(key).value()->tenant == acme.id);
 }
 
 TEST_CASE("revocation, tenant state and offboarding end a key", "[auth][apikey]") {

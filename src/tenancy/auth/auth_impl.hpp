@@ -36,7 +36,16 @@ struct Authenticator::Impl {
     bool revoked = false;
     TimePoint loaded_at{};
     std::atomic<std::int64_t> last_flush_ms{0};
+    // The secret's text as first presented and verified, hashed under
+    // `text_hash_key`: a later request presenting the same text is checked
+    // against it, without decoding the base64 (libsodium's constant-time
+    // decoder costs more than the hash). Any other text takes the full path.
+    // State: 0 none, 1 being written (by the one thread that won), 2 set.
+    std::atomic<int> text_hash_state{0};
+    std::array<unsigned char, 32> text_hash{};
   };
+  // A per-process random key for CachedKey::text_hash.
+  const SecretBytes text_hash_key = SecretBytes::Random(32);
   mutable std::shared_mutex keys_mu;
   StringMap<std::shared_ptr<CachedKey>> api_keys;
   std::mutex subkeys_mu;

@@ -85,12 +85,29 @@ bool IsScope(std::string_view s) {
 }
 
 // The parts of a presented API key. Nothing of it is ever echoed.
+// A presented API key, split; its secret stays text until it must be
+// decoded (PresentedKey::Decode).
 struct PresentedKey {
-  std::string_view tenant, key_id;
+  std::string_view tenant, key_id, secret_text;
   std::array<unsigned char, kSecretBytes> secret{};
+  bool decoded = false;
   ~PresentedKey() { sodium_memzero(secret.data(), secret.size()); }
+
+  // Decodes the secret into `secret`; false unless it is the base64url of
+  // exactly kSecretBytes bytes.
+  bool Decode() {
+    if (decoded) return true;
+    std::size_t len = 0;
+    decoded = sodium_base642bin(secret.data(), secret.size(), secret_text.data(),
+                                secret_text.size(), nullptr, &len, nullptr,
+                                sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
+              len == kSecretBytes;
+    return decoded;
+  }
 };
 
+// Splits "tk.<tenant>.<key id>.<secret>", checking the tenant and key id;
+// the secret is checked when decoded.
 bool ParseKey(std::string_view text, PresentedKey& out) {
   if (text.size() > 128 || !text.starts_with("tk.")) return false;
   text.remove_prefix(3);
@@ -101,15 +118,10 @@ bool ParseKey(std::string_view text, PresentedKey& out) {
   dot = text.find('.');
   if (dot == std::string_view::npos) return false;
   out.key_id = text.substr(0, dot);
-  const std::string_view secret = text.substr(dot + 1);
+  out.secret_text = text.substr(dot + 1);
   if (out.tenant != kPlatformTenant && !TenantId::Parse(out.tenant)) return false;
   if (out.key_id.size() != kKeyIdHex || !IsLowerHex(out.key_id)) return false;
-  std::size_t len = 0;
-  if (sodium_base642bin(out.secret.data(), out.secret.size(), secret.data(), secret.size(), nullptr,
-                        &len, nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-      len != kSecretBytes)
-    return false;
-  return true;
+  return !out.secret_text.empty();
 }
 
 std::array<unsigned char, 32> KeyedHash(std::span<const unsigned char> secret, const SecretBytes& key) {
@@ -117,6 +129,11 @@ std::array<unsigned char, 32> KeyedHash(std::span<const unsigned char> secret, c
   crypto_generichash(out.data(), out.size(), secret.data(), secret.size(), key.data(), key.size());
   return out;
 }
+
+std::span<const unsigned char> Bytes(std::string_view text) {
+  return {reinterpret_cast<const unsigned char*>(text.data()), text.size()};
+}
+
 
 }  // namespace
 
@@ -408,9 +425,26 @@ Result<std::shared_ptr<const Authenticated>> Authenticator::AuthenticateApiKey(
   }
   // The tenant named in the key must be the key's tenant, the hash must
   // match (in constant time), and the key must be live.
-  const auto hash = KeyedHash(key.secret, *entry->hash_key);
-  const bool match = crypto_verify_32(hash.data(), entry->hash.data()) == 0;
-  if (!match || entry->revoked || entry->tenant != key.tenant) return InvalidCredentials();
+  // The secret: by the text hash when this text was verified before, else
+  // decoded and hashed as stored (remembering the text on success). Both
+  // compare in constant time.
+  const auto secret_matches = [&impl, &entry, &key] {
+    if (entry->text_hash_state.load(std::memory_order_acquire) == 2) {
+      const auto text_hash = KeyedHash(Bytes(key.secret_text), impl.text_hash_key);
+      if (crypto_verify_32(text_hash.data(), entry->text_hash.data()) == 0) return true;
+    }
+    if (!key.Decode()) return false;
+    const auto hash = KeyedHash(key.secret, *entry->hash_key);
+    if (crypto_verify_32(hash.data(), entry->hash.data()) != 0) return false;
+    int none = 0;
+    if (entry->text_hash_state.compare_exchange_strong(none, 1, std::memory_order_acq_rel)) {
+      entry->text_hash = KeyedHash(Bytes(key.secret_text), impl.text_hash_key);
+      entry->text_hash_state.store(2, std::memory_order_release);
+    }
+    return true;
+  };
+  if (!secret_matches()) return InvalidCredentials();
+  if (entry->revoked || entry->tenant != key.tenant) return InvalidCredentials();
   if (!entry->who->platform())
     if (auto live = impl.CheckTenantLive(entry->who->tenant); !live) {
       if (live.error().code == Errc::kTenantSuspended) return live.error();
@@ -419,7 +453,7 @@ Result<std::shared_ptr<const Authenticated>> Authenticator::AuthenticateApiKey(
   // A key hashed under an older master key moves to the current one. A
   // failure leaves it where it was (it still verifies); the next load retries.
   if (entry->rehash.load(std::memory_order_relaxed) &&
-      entry->rehash.exchange(false, std::memory_order_relaxed))
+      entry->rehash.exchange(false, std::memory_order_relaxed) && key.Decode())
     (void)impl.Rehash(*entry, key.key_id, key.secret);
   // Last use: kept in memory, written back at most once a minute per key.
   const std::int64_t now_ms = ToUnixMillis(now);
