@@ -44,9 +44,9 @@ struct ResultGuard {
 enum class Kind : std::uint8_t {
   kInteger,  // int2/int4/int8: i64
   kReal,     // float4/float8: f64
-  kBool,     // i64 0 or 1 (SQLite has no boolean)
+  kBoolean,  // i64 0 or 1 (SQLite has no boolean)
   kBytes,    // bytea: blob
-  kText,     // text, varchar, char, name: text
+  kString,   // text, varchar, char, name: text
   kOther,    // anything else (numeric, timestamps, json, uuid, ...): its text form
 };
 
@@ -57,12 +57,12 @@ Kind KindOf(Oid type) {
     case kInt8: return Kind::kInteger;
     case kFloat4:
     case kFloat8: return Kind::kReal;
-    case kBool: return Kind::kBool;
+    case kBool: return Kind::kBoolean;
     case kBytea: return Kind::kBytes;
     case kText:
     case kVarchar:
     case kBpchar:
-    case kName: return Kind::kText;
+    case kName: return Kind::kString;
     default: return Kind::kOther;
   }
 }
@@ -270,14 +270,14 @@ class PgDumpReader final : public detail::DumpReader {
         else if (len == 4) out = static_cast<double>(std::bit_cast<float>(static_cast<std::uint32_t>(LoadBig(p, 4))));
         else break;
         return {};
-      case Kind::kBool:
+      case Kind::kBoolean:
         if (len != 1) break;
         out = static_cast<std::int64_t>(p[0] != 0);
         return {};
       case Kind::kBytes:
         out = BlobView(reinterpret_cast<const std::uint8_t*>(p), static_cast<std::size_t>(len));
         return {};
-      case Kind::kText:
+      case Kind::kString:
       case Kind::kOther:
         out = std::string_view(p, static_cast<std::size_t>(len));
         return {};
@@ -366,11 +366,13 @@ class PgDumpWriter final : public detail::DumpWriter {
   Result<void> Table(const detail::DumpTable& table) override {
     if (auto r = EndPipeline(); !r) return r;
     columns_.clear();
+    prepared_ = false;
     PGconn* conn = conn_.handle();
     auto found = ReadCatalog(conn, schema_, &table.name);
     if (!found) return Failed(found.error());
+    // A missing table or column fails no statement: the transaction goes on.
     if (found->empty())
-      return Failed(Fail(Errc::kMigrationFailed, "the target has no table '" + table.name + "'"));
+      return Fail(Errc::kMigrationFailed, "the target has no table '" + table.name + "'");
     const auto& existing = found->front().columns;
     std::string sql = "INSERT INTO " + QuoteIdentifier(schema_) + "." + QuoteIdentifier(table.name) +
                       " (tenant_id";
@@ -381,8 +383,8 @@ class PgDumpWriter final : public detail::DumpWriter {
       auto it = std::find_if(existing.begin(), existing.end(),
                              [&](const Column& e) { return e.dump.name == c.name; });
       if (it == existing.end())
-        return Failed(Fail(Errc::kMigrationFailed,
-                           "the target's table '" + table.name + "' has no column '" + c.name + "'"));
+        return Fail(Errc::kMigrationFailed,
+                    "the target's table '" + table.name + "' has no column '" + c.name + "'");
       sql += ", " + QuoteIdentifier(c.name);
       values += ", $" + std::to_string(i + 2);
       types.push_back(it->type);
@@ -438,7 +440,7 @@ class PgDumpWriter final : public detail::DumpWriter {
   struct Target {
     std::string name;
     Oid type = 0;
-    Kind kind = Kind::kText;
+    Kind kind = Kind::kString;
   };
 
   // Binds `v` as parameter `i` for column `c`. Text values travel in the
@@ -475,7 +477,7 @@ class PgDumpWriter final : public detail::DumpWriter {
       case 2: return number(std::get<2>(v));
       case 3: {
         const auto text = std::get<3>(v);
-        if (c.kind == Kind::kBytes || c.kind == Kind::kText) {
+        if (c.kind == Kind::kBytes || c.kind == Kind::kString) {
           as_bytes(text.data(), text.size());
           return {};
         }
@@ -483,7 +485,7 @@ class PgDumpWriter final : public detail::DumpWriter {
       }
       case 4: {
         const auto blob = std::get<4>(v);
-        if (c.kind != Kind::kBytes && c.kind != Kind::kText)
+        if (c.kind != Kind::kBytes && c.kind != Kind::kString)
           return Fail(Errc::kInvalidArgument,
                       "a blob cannot go into column '" + c.name + "' of " + table_);
         as_bytes(blob.data(), blob.size());
@@ -497,8 +499,9 @@ class PgDumpWriter final : public detail::DumpWriter {
     }
   }
 
-  // Waits for the results of the INSERTs sent so far. The first failure
-  // aborts the transaction: it is kept and answers every later call.
+  // Waits for the results of the INSERTs sent so far. A failed statement
+  // aborts the transaction (PostgreSQL runs nothing more in it): its error
+  // is kept and answers every later call.
   Result<void> Settle() {
     if (failed_) return *failed_;
     if (!pipeline_ || pending_ == 0) return {};
