@@ -272,6 +272,35 @@ TEST_CASE("a shared-model backup holds only its tenant's rows, whatever others h
   CHECK(w.AllItems(copy->tenant.id) == w.AllItems(alpha.id));
 }
 
+TEST_CASE("with Row-Level Security switched off, the tenant predicate alone confines backup and restore",
+          "[backup][postgres][isolation]") {
+  PgWorld w;
+  Psql owner(w.db().AdminUrl());
+  const Tenant alpha = w.Provision("alpha", IsolationModel::kShared);
+  const Tenant bravo = w.Provision("bravo", IsolationModel::kShared);
+  w.Fill(alpha.id, 8, "s");
+  w.Fill(bravo.id, 20, "s");  // the same keys, and more of them
+  const auto alpha_items = w.AllItems(alpha.id);
+  const std::string bravo_raw = RawChecksum(owner, bravo, "items") + RawChecksum(owner, bravo, "pairs");
+  // The first wall only: a statement without the predicate would now see
+  // (and delete) every tenant's rows.
+  owner.Exec("ALTER TABLE tenancy_shared.items DISABLE ROW LEVEL SECURITY; "
+             "ALTER TABLE tenancy_shared.pairs DISABLE ROW LEVEL SECURITY");
+
+  BackupInfo info;
+  const std::string file = BackupToString(w, alpha.id, &info);
+  CHECK(info.rows == 16);
+  auto replaced = RestoreFromString(w, file, {.slug = "alpha", .replace_existing = true});
+  REQUIRE(replaced);
+  CHECK(replaced->rows == 16);
+  CHECK(w.AllItems(alpha.id) == alpha_items);
+  CHECK(RawChecksum(owner, bravo, "items") + RawChecksum(owner, bravo, "pairs") == bravo_raw);
+  auto copy = RestoreFromString(w, file, w.Into("alpha-copy", IsolationModel::kShared));
+  REQUIRE(copy);
+  CHECK(w.AllItems(copy->tenant.id) == alpha_items);
+  CHECK(RawChecksum(owner, bravo, "items") + RawChecksum(owner, bravo, "pairs") == bravo_raw);
+}
+
 TEST_CASE("a backup taken on SQLite restores into PostgreSQL, and one taken on PostgreSQL into SQLite",
           "[backup][postgres][sqlite]") {
   const auto from = GENERATE(from_range(std::begin(kModels), std::end(kModels)));
@@ -557,7 +586,7 @@ TEST_CASE("the PostgreSQL dump reader reads the catalog and pages through large 
           "[backup][postgres]") {
   PgWorld w;
   const Tenant acme = w.Provision("acme", IsolationModel::kDatabase);
-  w.Fill(acme.id, 150, "a");  // more rows than one fetch, some of 270 kB
+  w.Fill(acme.id, 150, "a");  // many fetches: some rows of 270 kB, most small
   auto reader = detail::TenantDump::Read(w.store(), acme);
   REQUIRE(reader);
   const auto& r = **reader;

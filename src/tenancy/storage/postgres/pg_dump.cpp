@@ -28,7 +28,7 @@ constexpr Oid kBool = 16, kBytea = 17, kName = 19, kInt8 = 20, kInt2 = 21, kInt4
 
 // Rows fetched per round trip: the first batch is small, later ones are
 // sized from the rows seen so far to about kBatchBytes.
-constexpr std::size_t kFirstFetch = 64, kMaxFetch = 4096, kBatchBytes = 4 << 20;
+constexpr std::size_t kFirstFetch = 16, kMaxFetch = 4096, kBatchBytes = 4 << 20;
 // INSERTs sent before the writer waits for their results.
 constexpr std::size_t kInsertChunk = 256;
 
