@@ -212,6 +212,11 @@ class PgDumpReader final : public detail::DumpReader {
         return ErrorFromResult(r, conn, "read rows of " + table.name);
     }
 
+    // Any way out closes the cursor, so the next table can declare it.
+    auto stop = [&](Error e) -> Error {
+      (void)Close();
+      return e;
+    };
     const std::size_t n = table.columns.size();
     boost::container::small_vector<Param, 16> row(n);
     std::uint64_t count = 0;
@@ -223,22 +228,19 @@ class PgDumpReader final : public detail::DumpReader {
                                  /*resultFormat=*/1);
       ResultGuard guard{r};
       if (PQresultStatus(r) != PGRES_TUPLES_OK)
-        return ErrorFromResult(r, conn, "read rows of " + table.name);
+        return stop(ErrorFromResult(r, conn, "read rows of " + table.name));
       if (n && static_cast<std::size_t>(PQnfields(r)) != n)
-        return Fail(Errc::kInternal, "unexpected result shape reading " + table.name);
+        return stop(Error(Errc::kInternal, "unexpected result shape reading " + table.name));
       const int rows = PQntuples(r);
       std::size_t bytes = 0;
       for (int i = 0; i < rows; ++i) {
         for (std::size_t j = 0; j < n; ++j) {
           const int col = static_cast<int>(j);
           auto decoded = Decode(r, i, col, KindOf(table.columns[j].type), row[j]);
-          if (!decoded) return decoded.error();
+          if (!decoded) return stop(decoded.error());
           bytes += static_cast<std::size_t>(PQgetlength(r, i, col));
         }
-        if (auto s = sink.OnRow(row); !s) {
-          Close();
-          return s.error();
-        }
+        if (auto s = sink.OnRow(row); !s) return stop(s.error());
       }
       count += static_cast<std::uint64_t>(rows);
       if (static_cast<std::size_t>(rows) < fetch) break;
