@@ -71,18 +71,34 @@ inline const Entity<Pair>& Pairs() {
   return e;
 }
 
+// The same tables on both engines (PostgreSQL spells the types its way), so
+// a backup restores across engines.
 inline Schema BackupSchema(bool with_pairs = true) {
   Schema s;
   s.migrations.push_back({1, "create items",
                           "CREATE TABLE items (tenant_id TEXT NOT NULL, id TEXT NOT NULL, n INTEGER, "
                           "r REAL, t TEXT, b BLOB, secret BLOB NOT NULL, note BLOB, "
+                          "PRIMARY KEY (tenant_id, id));",
+                          "CREATE TABLE items (tenant_id TEXT NOT NULL, id TEXT NOT NULL, n BIGINT, "
+                          "r DOUBLE PRECISION, t TEXT, b BYTEA, secret BYTEA NOT NULL, note BYTEA, "
                           "PRIMARY KEY (tenant_id, id));"});
   if (with_pairs)
     s.migrations.push_back({2, "create pairs",
                             "CREATE TABLE pairs (tenant_id TEXT NOT NULL, a TEXT NOT NULL, "
-                            "b INTEGER NOT NULL, sealed BLOB NOT NULL, PRIMARY KEY (tenant_id, a, b));"});
+                            "b INTEGER NOT NULL, sealed BLOB NOT NULL, PRIMARY KEY (tenant_id, a, b));",
+                            "CREATE TABLE pairs (tenant_id TEXT NOT NULL, a TEXT NOT NULL, "
+                            "b BIGINT NOT NULL, sealed BYTEA NOT NULL, PRIMARY KEY (tenant_id, a, b));"});
   return s;
 }
+
+// Where a World keeps its tenants' data. The defaults: its own SQLite data
+// directory and BackupSchema(with_pairs).
+struct WorldStore {
+  std::string url{};        // a store URL (e.g. PostgreSQL); empty: sqlite://<root>/data
+  std::string admin_url{};  // StoreOptions::admin_url
+  std::string dedicated_placement{};  // Provision's placement for dedicated tenants
+  std::optional<Schema> schema{};     // empty: BackupSchema(with_pairs)
+};
 
 inline std::string ReadAll(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -100,8 +116,9 @@ class World {
  public:
   // `key_file`: a master key file to share (disaster recovery); empty: a
   // new one in this world's directory.
-  explicit World(std::string key_file = {}, bool with_pairs = true)
-      : key_file_(key_file.empty() ? (dir_.path() / "master.key").string() : std::move(key_file)) {
+  explicit World(std::string key_file = {}, bool with_pairs = true, WorldStore where = {})
+      : key_file_(key_file.empty() ? (dir_.path() / "master.key").string() : std::move(key_file)),
+        dedicated_placement_(std::move(where.dedicated_placement)) {
     if (!std::filesystem::exists(key_file_)) REQUIRE(WriteNewMasterKey(key_file_, "m1"));
     auto keys = OpenKeyFile(key_file_);
     REQUIRE(keys);
@@ -113,7 +130,9 @@ class World {
     StoreOptions so;
     so.cipher = cipher_.get();
     so.max_field_bytes = 4 << 20;
-    auto store = Store::Open("sqlite://" + (dir_.path() / "data").string(), BackupSchema(with_pairs), so);
+    so.admin_url = where.admin_url;
+    auto store = Store::Open(where.url.empty() ? "sqlite://" + (dir_.path() / "data").string() : where.url,
+                             where.schema ? *where.schema : BackupSchema(with_pairs), so);
     REQUIRE(store);
     store_ = std::move(*store);
     DirectoryOptions dopts;
@@ -148,7 +167,11 @@ class World {
   Backup MakeBackup() { return Backup(Sources()); }
 
   Tenant Provision(const std::string& slug, IsolationModel model) {
-    auto r = directory_->Provision({.slug = slug, .tier = "standard", .model = model});
+    auto r = directory_->Provision(
+        {.slug = slug,
+         .tier = "standard",
+         .model = model,
+         .placement = model == IsolationModel::kDedicated ? dedicated_placement_ : std::string()});
     REQUIRE(r);
     return r->tenant;
   }
@@ -281,6 +304,7 @@ class World {
  private:
   TempDir dir_;
   std::string key_file_;
+  std::string dedicated_placement_;
   ManualClock clock_;
   std::unique_ptr<KeyProvider> keys_;
   std::unique_ptr<Keyring> keyring_;

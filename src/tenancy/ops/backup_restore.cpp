@@ -261,19 +261,26 @@ Result<RestoreReport> Backup::Restore(std::istream& in, const RestoreOptions& op
     if (!again) return undo(again.error());
     auto writer = detail::TenantDump::Write(dir.store(), target);
     if (!writer) return undo(writer.error());
+    // A failure ends the writer's transaction before the undo: offboarding
+    // drops the namespace, which on PostgreSQL waits for the locks the
+    // writer still holds.
+    auto abort = [&](Error e) -> Error {
+      writer->reset();
+      return undo(std::move(e));
+    };
     if ((*writer)->schema_version() < meta.info.schema_version)
-      return undo(Fail(Errc::kFailedPrecondition,
-                       "the target's schema is at version " +
-                           std::to_string((*writer)->schema_version()) + ", older than the backup's " +
-                           std::to_string(meta.info.schema_version) + "; migrate first"));
+      return abort(Fail(Errc::kFailedPrecondition,
+                        "the target's schema is at version " +
+                            std::to_string((*writer)->schema_version()) + ", older than the backup's " +
+                            std::to_string(meta.info.schema_version) + "; migrate first"));
     if (!report.created)
-      if (auto r = (*writer)->Clear(); !r) return undo(r.error());
+      if (auto r = (*writer)->Clear(); !r) return abort(r.error());
     RestoreSink sink(**writer, *again, *keys, cipher ? &*cipher : nullptr, source.id.str(),
                      target.id.str());
-    if (auto r = parser.ReadBody(*again, sink); !r) return undo(r.error());
+    if (auto r = parser.ReadBody(*again, sink); !r) return abort(r.error());
     if (sodium_memcmp(parser.checksum().data(), checksum.data(), checksum.size()) != 0)
-      return undo(Fail(Errc::kDataCorrupted, "the backup file changed while it was restored"));
-    if (auto r = (*writer)->Commit(); !r) return undo(r.error());
+      return abort(Fail(Errc::kDataCorrupted, "the backup file changed while it was restored"));
+    if (auto r = (*writer)->Commit(); !r) return abort(r.error());
     report.rows = sink.rows();
     report.resealed = sink.resealed();
   }

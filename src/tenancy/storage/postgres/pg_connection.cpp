@@ -699,12 +699,18 @@ Result<std::int64_t> PgConnection::RunRaw(std::string_view sql, std::span<const 
 }
 
 Result<void> PgConnection::Begin() {
-  if (in_transaction_) return Fail(Errc::kInternal, "transaction already open");
-  if (!bound_) return Fail(Errc::kInternal, "connection has no tenant namespace bound");
   // SERIALIZABLE: the same guarantee SQLite's single writer gives, so a
   // read-modify-write cannot lose an update on either engine. Conflicts
   // come back as kUnavailable: retry the unit of work.
-  const std::string script = "BEGIN ISOLATION LEVEL SERIALIZABLE; " + set_tenant_ + "; " + set_path_;
+  return BeginAs("ISOLATION LEVEL SERIALIZABLE");
+}
+
+Result<void> PgConnection::BeginAs(std::string_view characteristics) {
+  if (in_transaction_) return Fail(Errc::kInternal, "transaction already open");
+  if (!bound_) return Fail(Errc::kInternal, "connection has no tenant namespace bound");
+  std::string script = "BEGIN ";
+  script += characteristics;
+  script += "; " + set_tenant_ + "; " + set_path_;
   if (auto r = ExecScript(script); !r) return r;
   in_transaction_ = true;
   return {};

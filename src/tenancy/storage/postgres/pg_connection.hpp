@@ -55,7 +55,13 @@ class PgConnection final : public detail::Connection {
                            detail::RowSink* sink) override;
   Result<std::int64_t> RunRaw(std::string_view sql, std::span<const Param> params,
                               const detail::RawScope& scope, detail::RowSink* sink) override;
+  // A SERIALIZABLE transaction (BeginAs).
   Result<void> Begin() override;
+  // A transaction with the given characteristics (e.g. "ISOLATION LEVEL
+  // REPEATABLE READ, READ ONLY" for a backup's snapshot), bound to the
+  // namespace with SET LOCAL like Begin. REQUIRES: `characteristics` is
+  // trusted text (library-written), not in a transaction.
+  Result<void> BeginAs(std::string_view characteristics);
   Result<void> Commit() override;
   Result<void> Rollback() override;
   bool InTransaction() const noexcept override { return in_transaction_; }
@@ -86,6 +92,15 @@ class PgConnection final : public detail::Connection {
   // Round-trips a trivial query; false (and unhealthy) when it fails.
   bool Ping() noexcept;
   std::chrono::steady_clock::time_point last_used() const noexcept { return last_used_; }
+
+  // The libpq handle, for storage/postgres/pg_dump.cpp, which streams rows
+  // with its own statements inside a BeginAs transaction. REQUIRES: the
+  // caller leaves no pipeline or query in progress and ends the transaction
+  // through Commit or Rollback; when it cannot, it calls Discard.
+  PGconn* handle() noexcept { return conn_; }
+  // The connection's protocol state is unknown: its pool closes it instead
+  // of handing it out again.
+  void Discard() noexcept { broken_ = true; }
 
  private:
   PgConnection(PGconn* conn, std::size_t cache, bool session_binding)
