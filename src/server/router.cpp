@@ -1,5 +1,6 @@
 #include "router.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace tenancyd {
@@ -68,11 +69,15 @@ bool Router::Matches(const Compiled& c, std::string_view path, RouteParams& para
 
 RouteMatch Router::Find(http::verb method, std::string_view path) const {
   RouteMatch out;
+  RouteParams params;
   const auto scan = [&](std::string_view p, bool tenant_only) -> bool {
+    // A pattern matches only a path of as many segments (one per '/'):
+    // counting once skips most patterns without splitting the path.
+    const auto segments = static_cast<std::size_t>(std::count(p.begin(), p.end(), '/'));
     for (std::size_t i = 0; i < routes_.size(); ++i) {
+      if (compiled_[i].segments.size() != segments) continue;
       const Route& r = routes_[i];
       if (tenant_only && r.scope != Scope::kTenant && r.scope != Scope::kTenantPublic) continue;
-      RouteParams params;
       if (!Matches(compiled_[i], p, params)) continue;
       if (r.method != method) {
         const std::string_view verb = http::to_string(r.method);

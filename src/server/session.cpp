@@ -138,7 +138,27 @@ void Session::OnFirstBytes(beast::error_code ec, std::size_t n) {
     return;
   }
   buffer_.commit(n);
+  if (ParseBuffered()) return;
   ReadRequest();
+}
+
+// The common case: the whole request came with its first bytes. Parsed here,
+// it needs no read timer and no asynchronous read. True when the buffered
+// bytes settled the request (complete, or refused by the parser) and OnRead
+// has run; false when more are needed, for ReadRequest to wait for (the
+// parser keeps its progress; a partial header is not consumed).
+bool Session::ParseBuffered() {
+  beast::error_code ec;
+  while (!parser_->is_done() && buffer_.size() > 0) {
+    const std::size_t used = parser_->put(buffer_.data(), ec);
+    buffer_.consume(used);
+    if (ec == http::error::need_more) return false;
+    if (ec || used == 0) break;
+  }
+  if (!ec && !parser_->is_done()) return false;
+  read_timed_out_ = false;
+  OnRead(ec, 0);
+  return true;
 }
 
 void Session::ReadRequest() {

@@ -87,6 +87,7 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void ReadNext();
   void OnFirstBytes(boost::beast::error_code ec, std::size_t n);
+  bool ParseBuffered();
   void ReadRequest();
   void ArmReadTimer(std::uint64_t generation, std::chrono::milliseconds after);
   void OnRead(boost::beast::error_code ec, std::size_t n);
