@@ -4,7 +4,6 @@
 // Written by hand: these are a handful of fixed patterns scanned once, left
 // to right; a regex engine would cost more per line and say no more.
 #include <array>
-#include <cctype>
 
 #include "ops/log_text.hpp"
 #include "tenancy/log.hpp"
@@ -16,9 +15,12 @@ constexpr std::array<std::string_view, 13> kCredentialWords = {
     "password", "passwd",    "passphrase", "secret",     "token",  "authorization", "apikey",
     "accesskey", "privatekey", "credential", "cookie", "bearer",        "signature"};
 
-char Lower(char c) noexcept {
-  return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+// ASCII only, whatever the C locale: the shapes scrubbed are ASCII.
+char Lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+bool IsAlnum(char c) noexcept {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
+bool IsSpace(char c) noexcept { return c == ' ' || (c >= '\t' && c <= '\r'); }
 
 }  // namespace
 
@@ -41,19 +43,19 @@ namespace detail::log {
 namespace {
 
 bool IsWordChar(char c) noexcept {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  return IsAlnum(c) || c == '_' || c == '-' || c == '.';
 }
 bool IsB64Url(char c) noexcept {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  return IsAlnum(c) || c == '_' || c == '-';
 }
 // Characters of a token after an auth scheme (RFC 7235 token68) and of
 // base64 in general.
 bool IsToken68(char c) noexcept {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
+  return IsAlnum(c) || c == '-' || c == '.' || c == '_' ||
          c == '~' || c == '+' || c == '/' || c == '=';
 }
 bool IsValueEnd(char c) noexcept {
-  return std::isspace(static_cast<unsigned char>(c)) || c == '&' || c == ',' || c == ';' ||
+  return IsSpace(c) || c == '&' || c == ',' || c == ';' ||
          c == '"' || c == '\'' || c == ')' || c == ']' || c == '}' || c == '>';
 }
 
@@ -158,12 +160,17 @@ void AppendScrubbed(std::string& out, std::string_view text) {
       ++i;
       continue;
     }
-    // At the start of a word.
+    // At the start of a word. The shapes start with distinct letters, so
+    // the first one picks the only candidate.
     std::size_t keep = 0;
-    std::size_t end = MatchScheme(text, i, keep);
-    if (end == 0) end = MatchApiKey(text, i, keep);
-    if (end == 0) end = MatchWebhookSecret(text, i, keep);
-    if (end == 0) end = MatchJwt(text, i, keep);
+    std::size_t end = 0;
+    switch (text[i]) {
+      case 'b': case 'B': end = MatchScheme(text, i, keep); break;
+      case 't': end = MatchApiKey(text, i, keep); break;
+      case 'w': end = MatchWebhookSecret(text, i, keep); break;
+      case 'e': end = MatchJwt(text, i, keep); break;
+      default: break;
+    }
     const std::size_t word_end = Skip(text, i, IsWordChar);
     if (end == 0) end = MatchNamedValue(text, i, word_end, keep);
     if (end == 0) {
