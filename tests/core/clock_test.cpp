@@ -1,12 +1,17 @@
 // The clocks: ManualClock moves only when told; TickingClock follows the
-// wall clock from memory.
+// wall clock from memory; instants as RFC 3339 text.
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <cstdio>
+#include <ctime>
+#include <random>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "tenancy/clock.hpp"
+#include "tenancy/rfc3339.hpp"
 
 using namespace tenancy;
 using namespace std::chrono_literals;
@@ -64,4 +69,29 @@ TEST_CASE("a TickingClock with a nonsense resolution still ticks", "[clock]") {
     later = clock.Now();
   }
   CHECK(later > first);
+}
+
+TEST_CASE("RFC 3339 text matches the C library's UTC calendar, before and after 1970",
+          "[clock][rfc3339][property]") {
+  CHECK(tenancy::FormatRfc3339(tenancy::FromUnixMillis(0)) == "1970-01-01T00:00:00.000Z");
+  CHECK(tenancy::FormatRfc3339(tenancy::FromUnixMillis(-1)) == "1969-12-31T23:59:59.999Z");
+  CHECK(tenancy::FormatRfc3339(tenancy::FromUnixMillis(951782400000)) == "2000-02-29T00:00:00.000Z");
+  std::string appended = "at ";
+  tenancy::AppendRfc3339(appended, tenancy::FromUnixMillis(1709287507123));
+  CHECK(appended == "at 2024-03-01T10:05:07.123Z");
+  std::mt19937_64 rng(3339);
+  for (int round = 0; round < 5000; ++round) {
+    // 1677 to 2262: what a TimePoint (64-bit nanoseconds) can hold.
+    const auto ms = static_cast<std::int64_t>(rng() % 18'000'000'000'000ULL) - 9'000'000'000'000LL;
+    const std::int64_t floor_s = ms / 1000 - (ms % 1000 < 0 ? 1 : 0);
+    const auto secs = static_cast<std::time_t>(floor_s);
+    std::tm tm{};
+    REQUIRE(gmtime_r(&secs, &tm) != nullptr);
+    char want[96];
+    std::snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<int>(ms - floor_s * 1000));
+    INFO("unix ms " << ms);
+    CHECK(tenancy::FormatRfc3339(tenancy::FromUnixMillis(ms)) == want);
+  }
 }

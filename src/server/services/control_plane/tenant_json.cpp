@@ -1,24 +1,14 @@
 // How the control plane names and shows tenants.
-#include <ctime>
-
 #include "services/control_plane/control_plane.hpp"
+
+#include "tenancy/rfc3339.hpp"
 
 namespace tenancyd {
 namespace json = boost::json;
 using tenancy::Errc;
 using tenancy::Fail;
 
-std::string Rfc3339(tenancy::TimePoint t) {
-  const std::int64_t ms = tenancy::ToUnixMillis(t);
-  const std::time_t secs = static_cast<std::time_t>(ms / 1000 - (ms % 1000 < 0 ? 1 : 0));
-  const int millis = static_cast<int>(((ms % 1000) + 1000) % 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", millis);
-  return buf;
-}
+std::string Rfc3339(tenancy::TimePoint t) { return tenancy::FormatRfc3339(t); }
 
 json::object TenantJson(const tenancy::Tenant& t) {
   json::object o;
