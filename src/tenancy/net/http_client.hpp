@@ -82,7 +82,8 @@ class TlsClientContext {
   TlsClientContext(const TlsClientContext&) = delete;
   TlsClientContext& operator=(const TlsClientContext&) = delete;
 
-  struct Impl;  // the OpenSSL context (tls_client.hpp)
+  // The OpenSSL context, for tenancy_net's own files (net/tls_client.hpp).
+  struct Impl;
   Impl& impl() const noexcept { return *impl_; }
 
  private:
