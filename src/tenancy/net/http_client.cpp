@@ -189,7 +189,8 @@ HttpWebhookTransport::~HttpWebhookTransport() = default;
 Result<std::unique_ptr<HttpWebhookTransport>> HttpWebhookTransport::Open(HttpOptions options) {
   auto tls = TlsClientContext::Open(options.ca_file);
   if (!tls) return tls.error();
-  return std::unique_ptr<HttpWebhookTransport>(new HttpWebhookTransport(std::move(options), std::move(tls)));
+  return std::unique_ptr<HttpWebhookTransport>(
+      new HttpWebhookTransport(std::move(options), std::move(tls)));
 }
 
 Result<WebhookResponse> HttpWebhookTransport::Post(const WebhookRequest& request) {

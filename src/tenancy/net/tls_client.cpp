@@ -33,7 +33,8 @@ bool IsIpAddress(const std::string& host) {
 class NameCheck {
  public:
   NameCheck(const std::string& host, bool ip)
-      : check_(host), mismatch_(ip ? X509_V_ERR_IP_ADDRESS_MISMATCH : X509_V_ERR_HOSTNAME_MISMATCH) {}
+      : check_(host),
+        mismatch_(ip ? X509_V_ERR_IP_ADDRESS_MISMATCH : X509_V_ERR_HOSTNAME_MISMATCH) {}
   bool operator()(bool preverified, ssl::verify_context& ctx) const {
     if (check_(preverified, ctx)) return true;
     // Not preverified: the chain already failed and carries its own reason.
@@ -105,7 +106,8 @@ Error HandshakeError(TlsStream& stream, std::string_view server_name,
                  who + ": certificate rejected: " + X509_verify_cert_error_string(verify));
   if (ec == ssl::error::stream_truncated || ec == asio::error::eof ||
       ec == asio::error::connection_reset)
-    return Error(Errc::kUnavailable, who + ": the server closed the connection (not TLS on this port?)");
+    return Error(Errc::kUnavailable,
+                 who + ": the server closed the connection (not TLS on this port?)");
   return Error(Errc::kUnavailable, who + " failed: " + ec.message());
 }
 
