@@ -56,6 +56,9 @@ struct HttpResponse {
   int status = 0;
   Headers headers{};
   std::string body{};
+  // The body went over max_body_bytes, or a TLS server closed the
+  // connection without close_notify after the headers: the status stands,
+  // the body may be partial.
   bool truncated = false;
 };
 
