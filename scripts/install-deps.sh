@@ -9,6 +9,7 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache
   libboost1.81-dev libboost-json1.81-dev
   libsqlite3-dev libsodium-dev libpq-dev tzdata
+  libssl-dev ca-certificates  # https webhooks: OpenSSL (libpq-dev pulls it in too) and the system trust store
   curl  # the demo prints curl lines to paste
 )
 if [[ "$what" == "test" ]]; then

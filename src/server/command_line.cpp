@@ -49,6 +49,8 @@ constexpr std::string_view kUsage = R"(usage: tenancyd [flags]
   --storage-refresh-interval DUR per-tenant storage bytes measured; 0s: never (default 15m)
   --idle-archive            let the idle-tenant policy archive (offboard) tenants
                             (default off: the action is refused)
+  --webhook-ca-file PATH    PEM file of the CAs https webhook receivers must chain to
+                            (default: the system trust store)
   --config FILE             JSON settings file (default: none)
   --help                    this text
 
@@ -132,7 +134,7 @@ constexpr std::string_view kValued[] = {
     "drain-timeout",  "max-header-bytes", "max-body-bytes", "pipeline-limit", "max-connections",
     "token-ttl",      "signup-per-hour", "log-level", "log-lines-per-tenant",
     "metrics-max-tenants", "slo-evaluate-interval", "activity-flush-interval",
-    "storage-refresh-interval"};
+    "storage-refresh-interval", "webhook-ca-file"};
 
 bool IsSwitch(std::string_view name) {
   for (auto s : kSwitches)
@@ -166,6 +168,11 @@ tenancy::Result<void> Apply(DaemonOptions& o, std::string_view name, const std::
   if (name == "store-admin-url") return o.platform.store_admin_url = value, tenancy::Result<void>{};
   if (name == "master-key-file") return o.platform.master_key_file = value, tenancy::Result<void>{};
   if (name == "base-domain") return o.platform.base_domain = value, tenancy::Result<void>{};
+  if (name == "webhook-ca-file") {
+    if (value.empty()) return Fail(Errc::kInvalidArgument, flag + " needs a file");
+    o.platform.webhook_ca_file = value;
+    return {};
+  }
   if (name == "threads") {
     auto n = Number(flag, value);
     if (!n) return n.error();

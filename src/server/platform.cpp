@@ -100,7 +100,9 @@ tenancy::Result<std::unique_ptr<Platform>> Platform::Open(PlatformOptions option
 tenancy::Result<void> Platform::OpenOperations() {
   const PlatformOptions& o = options_;
   events_ = std::make_unique<tenancy::Events>(*store_, tenancy::EventOptions{.clock = o.clock});
-  webhook_transport_ = std::make_unique<tenancy::net::HttpWebhookTransport>();
+  auto transport = tenancy::net::HttpWebhookTransport::Open({.ca_file = o.webhook_ca_file});
+  if (!transport) return transport.error();
+  webhook_transport_ = std::move(*transport);
   tenancy::WebhookOptions wopt;
   wopt.clock = o.clock;
   wopt.policy = o.webhook_policy;

@@ -15,7 +15,9 @@
 //   <data>/flags/      → FlagStore (flagd documents per tenant, FlagFiles)
 //   store              → Events (the tenants' outboxes) and Webhooks (sealed
 //                        secrets through the FieldCipher, delivered over
-//                        plain http by tenancy_net's HttpWebhookTransport)
+//                        http or https by tenancy_net's HttpWebhookTransport,
+//                        whose trust store loads here: system or
+//                        `webhook_ca_file`)
 //   (all of the above) → Backup (per-tenant backup files and restores)
 //   <data>/incidents.db, <data>/activity.json → Observability (logs,
 //                        metrics, SLOs and alerts into the outboxes,
@@ -97,6 +99,9 @@ struct PlatformOptions {
   // addresses only (loopback, private, link-local... refused); tests allow
   // loopback.
   tenancy::TargetPolicy webhook_policy{};
+  // PEM file of the CA certificates https webhook receivers must chain to;
+  // empty: the system trust store. A file that does not load fails Open.
+  std::string webhook_ca_file{};
   // How often the dispatcher thread runs Webhooks::DispatchAll; zero: no
   // thread (tests call DispatchWebhooks themselves).
   std::chrono::milliseconds webhook_dispatch_interval{1000};

@@ -21,7 +21,8 @@ TEST_CASE("defaults and every flag", "[server][flags]") {
                   "--threads", "4", "--read-timeout", "5s", "--idle-timeout=250ms",
                   "--write-timeout", "1m", "--drain-timeout", "3s", "--max-header-bytes", "16k",
                   "--max-body-bytes", "2m", "--pipeline-limit", "3", "--token-ttl", "10m",
-                  "--base-domain", "example.com", "--master-key-file", "/tmp/k"});
+                  "--base-domain", "example.com", "--master-key-file", "/tmp/k",
+                  "--webhook-ca-file", "/etc/hooks-ca.pem"});
   REQUIRE(o);
   CHECK(o->server.host == "0.0.0.0");
   CHECK(o->server.port == 0);
@@ -38,6 +39,9 @@ TEST_CASE("defaults and every flag", "[server][flags]") {
   CHECK(o->app.token_ttl == std::chrono::minutes(10));
   CHECK(o->platform.base_domain == "example.com");
   CHECK(o->platform.master_key_file == "/tmp/k");
+  CHECK(o->platform.webhook_ca_file == "/etc/hooks-ca.pem");
+  CHECK(d->platform.webhook_ca_file.empty());  // the system trust store
+  CHECK(Usage().find("--webhook-ca-file PATH") != std::string_view::npos);
 
   // Observability: defaults, then every flag.
   const ObservabilityOptions defaults;
@@ -84,6 +88,7 @@ TEST_CASE("bad flags are usage errors naming the flag", "[server][flags]") {
       {"--log-level", "loud"},      {"--metrics-max-tenants", "0"},
       {"--log-lines-per-tenant", "2000000"}, {"--access-log=maybe"},
       {"--slo-evaluate-interval", "5"},      {"--storage-refresh-interval", "25h"},
+      {"--webhook-ca-file"},                 {"--webhook-ca-file", ""},
   };
   for (const auto& args : bad) {
     INFO(args.front() << " " << (args.size() > 1 ? args[1] : ""));
@@ -93,6 +98,20 @@ TEST_CASE("bad flags are usage errors naming the flag", "[server][flags]") {
   }
   auto unknown = Parse({"--colour", "red"});
   CHECK(unknown.error().message.find("--colour") != std::string::npos);
+}
+
+TEST_CASE("a webhook CA file that does not load stops the platform at startup", "[server][flags]") {
+  tenancy::testing::TempDir dir;
+  tenancy::ManualClock clock;
+  PlatformOptions p;
+  p.data_dir = (dir.path() / "data").string();
+  p.clock = &clock;
+  p.governance_clock = &clock;
+  p.webhook_ca_file = (dir.path() / "missing-ca.pem").string();
+  auto app = App::Open(p, {});
+  REQUIRE_FALSE(app);
+  CHECK(app.error().code == tenancy::Errc::kInvalidArgument);
+  CHECK(app.error().message.find("missing-ca.pem") != std::string::npos);
 }
 
 }  // namespace
