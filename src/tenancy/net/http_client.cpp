@@ -66,8 +66,15 @@ Result<std::vector<tcp::endpoint>> Endpoints(std::span<const std::string> addres
 // "host", "host:port" or "[v6]:port"; the port only when not the scheme's.
 std::string HostHeader(const std::string& host, std::uint16_t port, std::string_view scheme) {
   const bool v6 = host.find(':') != std::string::npos;
-  std::string out = v6 ? "[" + host + "]" : host;
-  if (port != (scheme == "https" ? 443 : 80)) out += ":" + std::to_string(port);
+  std::string out;
+  out.reserve(host.size() + 8);
+  if (v6) out += '[';
+  out += host;
+  if (v6) out += ']';
+  if (port != (scheme == "https" ? 443 : 80)) {
+    out += ':';
+    out += std::to_string(port);
+  }
   return out;
 }
 
