@@ -28,7 +28,9 @@ tenancy::Result<std::vector<Setting>> ParseConfigJson(std::string_view text, Set
   std::vector<Setting> out;
   for (const auto& [key_view, value] : v.as_object()) {
     const std::string_view key(key_view.data(), key_view.size());
-    const std::string shown = "'" + SafeText(key, 64) + "'";
+    std::string shown = "'";  // appended: g++ 12 -O2 warns falsely on "'" + std::string (-Wrestrict)
+    shown += SafeText(key, 64);
+    shown += '\'';
     if (!names.is_known(key)) return Fail(Errc::kInvalidArgument, "config file: unknown key " + shown);
     if (names.is_switch(key)) {
       if (!value.is_bool())
