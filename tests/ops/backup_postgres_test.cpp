@@ -18,6 +18,7 @@
 #include "storage/postgres/pg_store.hpp"
 #include "storage/tenant_dump.hpp"
 #include "support/pg_env.hpp"
+#include "support/psql.hpp"
 
 namespace tenancy::testing {
 namespace {
@@ -58,41 +59,6 @@ class PgWorld : private PgDatabases, public World {
   }
 };
 
-// A raw libpq session as the owner role (which bypasses RLS), for looking
-// at the tables behind the library's back.
-class Psql {
- public:
-  explicit Psql(const std::string& url) : c_(PQconnectdb(url.c_str())) {
-    REQUIRE(PQstatus(c_) == CONNECTION_OK);
-    PQsetNoticeProcessor(c_, [](void*, const char*) {}, nullptr);
-  }
-  ~Psql() { PQfinish(c_); }
-  Psql(const Psql&) = delete;
-  Psql& operator=(const Psql&) = delete;
-
-  // The first column of every row; fails the test on an error.
-  std::vector<std::string> Rows(const std::string& sql) {
-    PGresult* r = PQexec(c_, sql.c_str());
-    const auto st = PQresultStatus(r);
-    INFO(sql << ": " << PQresultErrorMessage(r));
-    const bool ok = st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
-    std::vector<std::string> out;
-    if (ok)
-      for (int i = 0; i < PQntuples(r); ++i) out.emplace_back(PQgetvalue(r, i, 0));
-    PQclear(r);
-    REQUIRE(ok);
-    return out;
-  }
-  std::string Scalar(const std::string& sql) {
-    auto rows = Rows(sql);
-    REQUIRE(rows.size() == 1);
-    return rows.front();
-  }
-  void Exec(const std::string& sql) { (void)Rows(sql); }
-
- private:
-  PGconn* c_;
-};
 
 // Where a tenant's rows of `table` are, as the owner spells it.
 std::string TableOf(const Tenant& t, const std::string& table) {

@@ -18,6 +18,18 @@
 
 namespace tenancy::testing {
 
+// Opens, binds and listens `acceptor` on 127.0.0.1 at a port the system
+// picks; returns the port.
+inline unsigned short ListenOnLoopback(boost::asio::ip::tcp::acceptor& acceptor) {
+  namespace asio = boost::asio;
+  const asio::ip::tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
+  acceptor.open(ep.protocol());
+  acceptor.set_option(asio::socket_base::reuse_address(true));
+  acceptor.bind(ep);
+  acceptor.listen();
+  return acceptor.local_endpoint().port();
+}
+
 class WebhookReceiver {
  public:
   struct Request {
@@ -26,14 +38,7 @@ class WebhookReceiver {
 
   explicit WebhookReceiver(std::deque<int> script = {}, int fallback = 200)
       : script_(std::move(script)), fallback_(fallback), acceptor_(ioc_) {
-    namespace asio = boost::asio;
-    using tcp = asio::ip::tcp;
-    const tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
-    acceptor_.open(ep.protocol());
-    acceptor_.set_option(asio::socket_base::reuse_address(true));
-    acceptor_.bind(ep);
-    acceptor_.listen();
-    port_ = acceptor_.local_endpoint().port();
+    port_ = ListenOnLoopback(acceptor_);
     Accept();
     thread_ = std::thread([this] { ioc_.run(); });
   }

@@ -173,12 +173,7 @@ class TlsReceiver {
   explicit TlsReceiver(const Identity& identity, TlsServerOptions options = {})
       : options_(options), acceptor_(ioc_) {
     Serve(identity);
-    const tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
-    acceptor_.open(ep.protocol());
-    acceptor_.set_option(asio::socket_base::reuse_address(true));
-    acceptor_.bind(ep);
-    acceptor_.listen();
-    port_ = acceptor_.local_endpoint().port();
+    port_ = ListenOnLoopback(acceptor_);
     Accept();
     thread_ = std::thread([this] { ioc_.run(); });
   }

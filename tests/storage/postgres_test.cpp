@@ -9,47 +9,12 @@
 
 #include "storage/postgres/pg_store.hpp"
 #include "support/fleet_fixture.hpp"
+#include "support/psql.hpp"
 
 using namespace tenancy;
 using namespace tenancy::testing;
 
 namespace {
-
-// A raw libpq session, for looking behind the library's back.
-class Psql {
- public:
-  explicit Psql(const std::string& url) : c_(PQconnectdb(url.c_str())) {
-    REQUIRE(PQstatus(c_) == CONNECTION_OK);
-    PQsetNoticeProcessor(c_, [](void*, const char*) {}, nullptr);
-  }
-  ~Psql() { PQfinish(c_); }
-  // Rows of the first column, or nullopt with the error in last_error().
-  std::optional<std::vector<std::string>> Query(const std::string& sql) {
-    PGresult* r = PQexec(c_, sql.c_str());
-    std::optional<std::vector<std::string>> out;
-    const auto st = PQresultStatus(r);
-    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
-      out.emplace();
-      for (int i = 0; i < PQntuples(r); ++i) out->emplace_back(PQgetvalue(r, i, 0));
-      error_.clear();
-    } else {
-      error_ = PQresultErrorMessage(r);
-    }
-    PQclear(r);
-    return out;
-  }
-  std::string Scalar(const std::string& sql) {
-    auto rows = Query(sql);
-    REQUIRE(rows);
-    REQUIRE(rows->size() == 1);
-    return rows->front();
-  }
-  const std::string& last_error() const { return error_; }
-
- private:
-  PGconn* c_;
-  std::string error_;
-};
 
 void SeedVehicles(FleetWorld& w, const TenantContext& ctx, const std::string& prefix, int n) {
   Repository<Vehicle> vehicles(w.store(), Vehicles());
