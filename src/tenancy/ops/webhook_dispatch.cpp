@@ -294,7 +294,7 @@ Result<WebhookDelivery> Webhooks::Redeliver(const TenantContext& ctx, std::strin
     return impl_->deliveries.Update(tx, row);
   });
   if (!r) return r.error();
-  impl_->Note(ctx.tenant_id());  // pending again: DispatchAll must visit
+  impl_->Note(ctx.tenant_id(), /*recheck=*/true);  // pending again, maybe without a subscription
   return ops::ToDelivery(row);
 }
 

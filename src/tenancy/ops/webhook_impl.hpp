@@ -139,9 +139,13 @@ struct Webhooks::Impl {
   // Forgets the tenant unless it was noted at or after `touches_seen` (a
   // Subscribe racing the read that found no work wins).
   void Forget(const TenantId& tenant, std::uint64_t touches_seen);
-  // Any subscription row (enabled or not: a disabled one still moves the
-  // cursor) or any pending delivery.
-  Result<bool> HasWork(const TenantContext& ctx) const;
+  // What may need a visit: any subscription row (enabled or not: a
+  // disabled one still moves the cursor), else any pending delivery.
+  enum class Work : std::uint8_t { kNone, kPendingOnly, kSubscribed };
+  Result<Work> ReadWork(const TenantContext& ctx) const;
+  // After a visit of a tenant marked for re-checking: forget it when no
+  // work is left, unmark it when it has subscriptions again.
+  void Recheck(const TenantContext& ctx, std::uint64_t touches_seen);
   // Re-reads one tenant of the walk and sets its membership.
   void Check(const Directory& directory, const Tenant& t, DispatchReport& report);
   // Re-reads up to `budget` tenants, continuing the walk (wrapping at the

@@ -50,14 +50,27 @@ void Webhooks::Impl::Forget(const TenantId& tenant, std::uint64_t touches_seen) 
   if (it != index.end() && it->second.touched <= touches_seen) index.erase(it);
 }
 
-Result<bool> Webhooks::Impl::HasWork(const TenantContext& ctx) const {
+Result<Webhooks::Impl::Work> Webhooks::Impl::ReadWork(const TenantContext& ctx) const {
   auto subs = subscriptions.Count(ctx);
   if (!subs) return subs.error();
-  if (*subs > 0) return true;
+  if (*subs > 0) return Work::kSubscribed;
   const Filter pending[] = {{"state", FilterOp::kEq, Value{std::string("pending")}}};
   auto due = deliveries.Count(ctx, pending);
   if (!due) return due.error();
-  return *due > 0;
+  return *due > 0 ? Work::kPendingOnly : Work::kNone;
+}
+
+void Webhooks::Impl::Recheck(const TenantContext& ctx, std::uint64_t touches_seen) {
+  auto work = ReadWork(ctx);
+  if (!work) return;  // the next visit tries again
+  if (*work == Work::kNone) {
+    Forget(ctx.tenant_id(), touches_seen);
+  } else if (*work == Work::kSubscribed) {
+    // An ordinary subscriber again: no re-read per visit until the next removal.
+    std::lock_guard lock(index_mu);
+    auto it = index.find(ctx.tenant_id());
+    if (it != index.end() && it->second.touched <= touches_seen) it->second.recheck = false;
+  }
 }
 
 void Webhooks::Impl::Check(const Directory& directory, const Tenant& t, DispatchReport& report) {
@@ -75,12 +88,12 @@ void Webhooks::Impl::Check(const Directory& directory, const Tenant& t, Dispatch
     report.tenant_errors.emplace_back(t.id, ctx.error());
     return;
   }
-  auto work = HasWork(*ctx);
+  auto work = ReadWork(*ctx);
   if (!work) {
     report.tenant_errors.emplace_back(t.id, work.error());
     return;
   }
-  if (*work) {
+  if (*work != Work::kNone) {
     std::lock_guard lock(index_mu);
     index.try_emplace(t.id);  // a sweep's finding does not outrank a Note
   } else {
@@ -174,12 +187,10 @@ Result<DispatchReport> Webhooks::DispatchAll(const Directory& directory,
       continue;
     }
     total += *r;
-    if (recheck) {
-      // Its subscription was removed here: once the last pending delivery
-      // is settled and no subscription is left, it stops being visited.
-      auto work = m.HasWork(*ctx);
-      if (work && !*work) m.Forget(id, seen);
-    }
+    // A subscription was removed (or a delivery redelivered) here: once the
+    // last pending delivery is settled and no subscription is left, the
+    // tenant stops being visited.
+    if (recheck) m.Recheck(*ctx, seen);
   }
   return total;
 }
