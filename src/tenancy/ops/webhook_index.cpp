@@ -108,12 +108,9 @@ Result<void> Webhooks::Impl::Sweep(const Directory& directory, std::size_t budge
     filter.limit = std::min(budget, kPageSize);
     filter.after = sweep_after;
     auto page = directory.List(filter);
-    if (!page) {
-      // A cursor whose tenant vanished is still a valid position; anything
-      // else (storage) is the pass's error. Restart the walk next time.
-      sweep_after.clear();
-      return page.error();
-    }
+    // The control database failed: so does the pass (as a full walk's
+    // would); the next one reads this page again.
+    if (!page) return page.error();
     for (const Tenant& t : page->items) {
       if (Stopping(stop)) return {};
       Check(directory, t, report);
