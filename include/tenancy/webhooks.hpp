@@ -29,7 +29,28 @@
 // new events from the outbox into deliveries — cursor and deliveries commit
 // together, so each event fans out exactly once — and (2) attempts the
 // deliveries that are due, with no database transaction open during
-// network I/O.
+// network I/O. A tenant's first subscription starts at the outbox's head:
+// events appended before a tenant had any subscription are never sent.
+//
+// Which tenants DispatchAll visits: only those that may have webhook work —
+// a subscription (enabled or not) or a pending delivery. Most tenants have
+// neither, so a pass costs O(tenants with webhooks), not O(tenants). The
+// Webhooks object keeps that set in memory:
+//   - seeded by one full walk of the directory (the first DispatchAll);
+//   - added to at once by this object's Subscribe, UpdateSubscription and
+//     Redeliver; a tenant whose subscription this object removed is
+//     re-checked after each visit and leaves once it has neither
+//     subscriptions nor pending deliveries;
+//   - re-synchronised by a sweep that re-reads every tenant once per
+//     `WebhookOptions::sweep_interval`, paced over the passes (each pass
+//     re-reads its share, live tenants × time since the last pass /
+//     sweep_interval, continuing where the last pass stopped).
+// Bound: a subscription or redelivery made through ANOTHER Webhooks object
+// (tenancyctl, a second process on the same data) is first dispatched at
+// most `sweep_interval` plus one DispatchAll period after it commits (given
+// a DispatchAll at least that often), and the same holds for a removal
+// made elsewhere to stop the visits. Deleted and offboarding tenants leave
+// the set; suspended ones stay in it but are not visited until they return.
 //
 // SSRF guard: a target URL must be http or https (https only with a
 // transport that supports it), without credentials; its host is resolved and
@@ -45,6 +66,7 @@
 // store: two processes dispatching the same tenants would deliver twice).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -222,6 +244,11 @@ struct WebhookOptions {
   std::size_t events_per_dispatch = 500;      // fan-out batch per tenant per Dispatch
   std::size_t deliveries_per_dispatch = 100;  // attempts per tenant per Dispatch
   std::size_t secret_bytes = 32;              // 24..64
+  // DispatchAll's sweep re-reads every tenant's webhook state once per this
+  // interval, spread over the passes (see "Which tenants DispatchAll
+  // visits" above); it bounds how late work created by another process is
+  // noticed. Zero: every pass re-reads every tenant.
+  std::chrono::milliseconds sweep_interval{std::chrono::seconds{60}};
 };
 
 struct WebhookSubscription {
@@ -306,7 +333,8 @@ struct DispatchReport {
   std::int64_t delivered = 0;
   std::int64_t failed = 0;         // attempts that will be retried
   std::int64_t dead_lettered = 0;
-  std::int64_t tenants = 0;        // DispatchAll: tenants served
+  std::int64_t tenants = 0;        // DispatchAll: tenants served (visited)
+  std::int64_t tenants_checked = 0;  // DispatchAll: tenants the seeding or sweep re-read
   std::vector<std::pair<TenantId, Error>> tenant_errors{};  // DispatchAll only
 
   TENANCY_EXPORT DispatchReport& operator+=(const DispatchReport& o);
@@ -365,10 +393,17 @@ class TENANCY_EXPORT Webhooks {
   // due deliveries. Per-delivery failures are recorded, not returned; an
   // error means the pass itself could not run (storage, keys).
   Result<DispatchReport> Dispatch(const TenantContext& ctx);
-  // Dispatch for every live tenant of `directory` (contexts minted for the
-  // system principal "webhooks"; suspended tenants are skipped until they
-  // return). One tenant's failure is reported and the pass goes on.
-  Result<DispatchReport> DispatchAll(const Directory& directory);
+  // Dispatch for every live tenant of `directory` that may have webhook
+  // work (see "Which tenants DispatchAll visits" above; contexts minted for
+  // the system principal "webhooks"; suspended tenants are skipped until
+  // they return), after this pass's share of the sweep. One tenant's
+  // failure is reported and the pass goes on. When `stop` is given and
+  // becomes true, the pass ends early between two tenants (a shutdown need
+  // not wait for it) and the next pass resumes the walk where it stopped.
+  // Passes are serialized per object. REQUIRES: the same directory on
+  // every call.
+  Result<DispatchReport> DispatchAll(const Directory& directory,
+                                     const std::atomic<bool>* stop = nullptr);
 
  private:
   struct Impl;

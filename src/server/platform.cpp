@@ -149,7 +149,7 @@ void Platform::RunDispatcher() {
     lock.unlock();
     // Per-tenant failures are recorded in the report and retried on the
     // next pass; a failed pass (storage) is retried the same way.
-    (void)DispatchWebhooks();
+    (void)webhooks_->DispatchAll(*directory_, &dispatcher_stopping_);
     lock.lock();
     dispatcher_cv_.wait_for(lock, options_.webhook_dispatch_interval,
                             [this] { return dispatcher_stop_; });
@@ -161,6 +161,7 @@ void Platform::StopDispatcher() {
     std::lock_guard lock(dispatcher_mu_);
     dispatcher_stop_ = true;
   }
+  dispatcher_stopping_.store(true, std::memory_order_relaxed);
   dispatcher_cv_.notify_all();
   // The shutdown hook and the destructor may both get here.
   std::lock_guard join_lock(dispatcher_join_mu_);

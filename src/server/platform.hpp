@@ -25,8 +25,11 @@
 //   <data>/audit.db    → AuditLog (hash chains per tenant and the platform's)
 //                        and the AuditTrail sink appending to it
 // A dispatcher thread calls Webhooks::DispatchAll every
-// `webhook_dispatch_interval`; it is stopped (after its current pass) by
-// StopDispatcher or the destructor, before anything it uses closes.
+// `webhook_dispatch_interval`; it is stopped by StopDispatcher or the
+// destructor, before anything it uses closes. A running pass sees the stop
+// between two tenants and ends early (DispatchAll resumes its walk on the
+// next start's first pass), so a shutdown does not wait for a walk over
+// every tenant.
 // Quotas, quarantine and metering read one shared clock: a TickingClock the
 // platform owns (one atomic load per read), unless a test injects one.
 //
@@ -36,6 +39,7 @@
 // Thread safety: every object here is safe to share between threads.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -148,8 +152,8 @@ class Platform {
   // One dispatch pass over every live tenant, on the caller's thread (what
   // the dispatcher thread runs; tests call it directly).
   tenancy::Result<tenancy::DispatchReport> DispatchWebhooks();
-  // Stops the dispatcher thread after its current pass; idempotent. Called
-  // on graceful shutdown and by the destructor.
+  // Stops the dispatcher thread (its current pass ends between two
+  // tenants); idempotent. Called on graceful shutdown and by the destructor.
   void StopDispatcher();
 
   // Writes meters and quota usage out (graceful shutdown). The first
@@ -193,6 +197,8 @@ class Platform {
   std::mutex dispatcher_mu_;
   std::condition_variable dispatcher_cv_;
   bool dispatcher_stop_ = false;
+  // The same, read by a running pass between tenants (no lock there).
+  std::atomic<bool> dispatcher_stopping_{false};
   std::mutex dispatcher_join_mu_;
   std::thread dispatcher_;
 };

@@ -77,10 +77,16 @@ struct SloPass {
   std::size_t dropped = 0;    // not deliverable: tenant gone or suspended
 };
 
+// How old a dormant tenant's storage figure may grow before a pass measures
+// it again (storage.cpp).
+inline constexpr std::chrono::hours kDormantRemeasure{24};
+
 // What one RefreshStorage did.
 struct StoragePass {
   std::size_t measured = 0;
-  std::size_t failed = 0;  // e.g. PostgreSQL tenants (backup kUnimplemented)
+  std::size_t failed = 0;   // e.g. PostgreSQL tenants (backup kUnimplemented)
+  std::size_t skipped = 0;  // dormant, with a recent figure (or past this pass's share)
+  bool stopped = false;     // Stop() was called: the pass ended between two tenants
 };
 
 class Observability {
@@ -135,9 +141,12 @@ class Observability {
   // Folds the live figures into the durable ones and, when they changed,
   // rewrites activity.json; refreshes the tenants-by-state gauges.
   tenancy::Result<void> FlushActivity();
-  // Measures every live tenant's storage bytes (the size of its backup
-  // stream: rows, configuration, wrapped keys) into the gauge and the
-  // durable figures.
+  // Measures live and suspended tenants' storage bytes (the size of each
+  // one's backup stream: rows, configuration, wrapped keys) into the gauge
+  // and the durable figures: every tenant with requests since the start,
+  // and a paced share of dormant ones whose figure is missing or older than
+  // kDormantRemeasure (storage.cpp). Ends early, between two tenants, once
+  // Stop() has been called.
   tenancy::Result<StoragePass> RefreshStorage();
   // Stops the thread after its current job; idempotent.
   void Stop();
@@ -159,6 +168,7 @@ class Observability {
   bool SyncLocked(std::int64_t now_ms);
   void DeliverAlerts(SloPass& pass);
   void Run();
+  bool StopRequested();  // Stop() was called (storage.cpp)
 
   ObservabilityParts parts_;
   const std::atomic<tenancy::TimePoint::duration::rep>* hot_counter_ = nullptr;

@@ -11,7 +11,6 @@
 #include <string>
 
 #include "ops/webhook_impl.hpp"
-#include "tenancy/directory.hpp"
 
 namespace tenancy {
 namespace {
@@ -78,6 +77,19 @@ std::chrono::milliseconds Webhooks::Impl::Backoff(std::int64_t round_attempts) c
   const double u = static_cast<double>(randombytes_uniform(1'000'000)) / 1e6;
   const double j = std::clamp(options.jitter, 0.0, 1.0);
   return milliseconds{static_cast<std::int64_t>(static_cast<double>(d) * (1.0 - j * u))};
+}
+
+Result<void> Webhooks::Impl::SkipToHead(Transaction& tx) {
+  auto head = events.LastSequence(tx);
+  if (!head) return head.error();
+  std::int64_t cursor = 0;
+  if (auto c = cursors.Get(tx, kCursorName)) {
+    cursor = c->seq;
+  } else if (c.error() != Errc::kNotFound) {
+    return c.error();
+  }
+  if (*head <= cursor) return {};
+  return cursors.Upsert(tx, ops::CursorRow{std::string(kCursorName), *head});
 }
 
 Result<void> Webhooks::Impl::FanOut(const TenantContext& ctx, DispatchReport& report) {
@@ -229,30 +241,6 @@ Result<DispatchReport> Webhooks::Dispatch(const TenantContext& ctx) {
   return report;
 }
 
-Result<DispatchReport> Webhooks::DispatchAll(const Directory& directory) {
-  DispatchReport total;
-  TenantFilter filter;
-  filter.limit = 1000;
-  auto walked = directory.ForEachTenant(filter, [&](const Tenant& t) {
-    if (t.state != TenantState::kActive && t.state != TenantState::kQuarantined) return true;
-    auto ctx = directory.MintContext(t.id, Principal{"webhooks", PrincipalKind::kSystem}, {},
-                                     "webhooks-dispatch");
-    if (!ctx) {
-      total.tenant_errors.emplace_back(t.id, ctx.error());
-      return true;
-    }
-    auto r = Dispatch(*ctx);
-    if (!r) {
-      total.tenant_errors.emplace_back(t.id, r.error());
-      return true;
-    }
-    total += *r;
-    return true;
-  });
-  if (!walked) return walked.error();
-  return total;
-}
-
 Result<WebhookDelivery> Webhooks::GetDelivery(const TenantContext& ctx, std::string_view id) const {
   auto row = impl_->deliveries.Get(ctx, id);
   if (!row) return row.error() == Errc::kNotFound ? NotFoundDelivery() : row.error();
@@ -306,6 +294,7 @@ Result<WebhookDelivery> Webhooks::Redeliver(const TenantContext& ctx, std::strin
     return impl_->deliveries.Update(tx, row);
   });
   if (!r) return r.error();
+  impl_->Note(ctx.tenant_id(), /*recheck=*/true);  // pending again, maybe without a subscription
   return ops::ToDelivery(row);
 }
 

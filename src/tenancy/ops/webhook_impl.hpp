@@ -3,12 +3,15 @@
 // subscription, delivery and dispatch files.
 #pragma once
 
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "tenancy/repository.hpp"
+#include "tenancy/tenant.hpp"
 #include "tenancy/webhooks.hpp"
 
 namespace tenancy::ops {
@@ -115,9 +118,50 @@ struct Webhooks::Impl {
   Repository<ops::CursorRow> cursors;
   std::mutex dispatch_mu;  // one dispatch pass at a time
 
+  // -- which tenants DispatchAll visits (webhook_index.cpp) --
+  struct IndexEntry {
+    bool recheck = false;     // a removal: re-read the tenant after each visit
+    std::uint64_t touched = 0;  // `touches` when last noted
+  };
+  mutable std::mutex index_mu;
+  std::unordered_map<TenantId, IndexEntry> index;  // REQUIRES index_mu
+  std::uint64_t touches = 0;                       // REQUIRES index_mu; bumped by Note
+  // The sweep's state: only DispatchAll uses it, under all_mu.
+  std::mutex all_mu;  // one DispatchAll at a time
+  bool seeded = false;          // a full walk has completed
+  std::string sweep_after;      // the last tenant id the walk read; empty: from the start
+  std::optional<TimePoint> last_pass;
+
+  // The tenant may have work: visit it from now on (`recheck`: re-read it
+  // after each visit, and forget it once it has none).
+  void Note(const TenantId& tenant, bool recheck = false);
+  std::uint64_t Touches() const;
+  // Forgets the tenant unless it was noted at or after `touches_seen` (a
+  // Subscribe racing the read that found no work wins).
+  void Forget(const TenantId& tenant, std::uint64_t touches_seen);
+  // What may need a visit: any subscription row (enabled or not: a
+  // disabled one still moves the cursor), else any pending delivery.
+  enum class Work : std::uint8_t { kNone, kPendingOnly, kSubscribed };
+  Result<Work> ReadWork(const TenantContext& ctx) const;
+  // After a visit of a tenant marked for re-checking: forget it when no
+  // work is left, unmark it when it has subscriptions again.
+  void Recheck(const TenantContext& ctx, std::uint64_t touches_seen);
+  // Re-reads one tenant of the walk and sets its membership.
+  void Check(const Directory& directory, const Tenant& t, DispatchReport& report);
+  // Re-reads up to `budget` tenants, continuing the walk (wrapping at the
+  // end once seeded). Sets `seeded` when the first full walk completes.
+  Result<void> Sweep(const Directory& directory, std::size_t budget,
+                     const std::atomic<bool>* stop, DispatchReport& report);
+
   std::int64_t NowMs() const noexcept { return ToUnixMillis(options.clock->Now()); }
   Result<WebhookTarget> Check(std::string_view url) const;
   Result<ops::SubscriptionRow> LoadSubscription(const TenantContext& ctx, std::string_view id) const;
+
+  // Moves the fan-out cursor to the outbox's head (a tenant's first
+  // subscription: DispatchAll did not visit the tenant while it had none,
+  // so the cursor may lag far behind; the events it skips were never
+  // anyone's to deliver).
+  Result<void> SkipToHead(Transaction& tx);
 
   // Dispatch steps (webhook_dispatch.cpp).
   Result<void> FanOut(const TenantContext& ctx, DispatchReport& report);

@@ -92,9 +92,12 @@ Result<SubscriptionWithSecret> Webhooks::Subscribe(const TenantContext& ctx,
     if (!n) return n.error();
     if (static_cast<std::size_t>(*n) >= impl_->options.max_subscriptions_per_tenant)
       return Fail(Errc::kResourceExhausted, "the tenant has reached its webhook subscription limit");
+    if (*n == 0)
+      if (auto c = impl_->SkipToHead(tx); !c) return c;
     return impl_->subscriptions.Insert(tx, row);
   });
   if (!r) return r.error();
+  impl_->Note(ctx.tenant_id());
   return SubscriptionWithSecret{ops::ToSubscription(row), secrets.current->ToString()};
 }
 
@@ -148,6 +151,7 @@ Result<WebhookSubscription> Webhooks::UpdateSubscription(const TenantContext& ct
     return impl_->subscriptions.Update(tx, row);
   });
   if (!r) return r.error();
+  impl_->Note(ctx.tenant_id());
   return ops::ToSubscription(row);
 }
 
@@ -155,6 +159,9 @@ Result<void> Webhooks::RemoveSubscription(const TenantContext& ctx, std::string_
   auto r = impl_->subscriptions.Remove(ctx, id);
   if (!r && r.error() == Errc::kNotFound)
     return Fail(Errc::kNotFound, "no webhook subscription with that id");
+  // Maybe the last one: DispatchAll settles its pending deliveries, then
+  // lets the tenant go.
+  if (r) impl_->Note(ctx.tenant_id(), /*recheck=*/true);
   return r;
 }
 

@@ -193,6 +193,7 @@ DispatchReport& DispatchReport::operator+=(const DispatchReport& o) {
   failed += o.failed;
   dead_lettered += o.dead_lettered;
   tenants += o.tenants;
+  tenants_checked += o.tenants_checked;
   tenant_errors.insert(tenant_errors.end(), o.tenant_errors.begin(), o.tenant_errors.end());
   return *this;
 }
