@@ -11,6 +11,7 @@
 #include <string>
 
 #include "ops/webhook_impl.hpp"
+#include "tenancy/rfc3339.hpp"
 
 namespace tenancy {
 namespace {
@@ -18,29 +19,13 @@ namespace {
 constexpr std::string_view kCursorName = "dispatch";
 constexpr std::size_t kMaxErrorBytes = 300;
 
-// RFC 3339 UTC with milliseconds, e.g. "2023-11-14T22:13:20.000Z".
-std::string Rfc3339(std::int64_t unix_ms) {
-  using namespace std::chrono;
-  const sys_time<milliseconds> t{milliseconds{unix_ms}};
-  const auto day = floor<days>(t);
-  const year_month_day ymd{day};
-  const hh_mm_ss hms{t - day};
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                static_cast<int>(hms.seconds().count()),
-                static_cast<int>(hms.subseconds().count()));
-  return buf;
-}
-
 // The Standard Webhooks payload shape: {"type", "timestamp", "data"}. The
 // event's payload is already serialized JSON and is spliced in unchanged.
 std::string Body(const Event& e) {
   std::string body = "{\"type\":";
   body += boost::json::serialize(boost::json::string(e.type));
   body += ",\"timestamp\":\"";
-  body += Rfc3339(ToUnixMillis(e.created_at));
+  AppendRfc3339(body, e.created_at);
   body += "\",\"data\":";
   body += e.payload;
   body += '}';
