@@ -27,9 +27,8 @@
 // A dispatcher thread calls Webhooks::DispatchAll every
 // `webhook_dispatch_interval`; it is stopped by StopDispatcher or the
 // destructor, before anything it uses closes. A running pass sees the stop
-// between two tenants and ends early (DispatchAll resumes its walk on the
-// next start's first pass), so a shutdown does not wait for a walk over
-// every tenant.
+// between two tenants and ends early, so a shutdown does not wait for a
+// walk over every tenant (the first pass of a process walks them all).
 // Quotas, quarantine and metering read one shared clock: a TickingClock the
 // platform owns (one atomic load per read), unless a test injects one.
 //
