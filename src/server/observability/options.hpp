@@ -76,9 +76,10 @@ struct ObservabilityOptions {
   // month, first ride, onboarding times) is written to
   // <data>/activity.json; zero: only on shutdown and FlushActivity().
   std::chrono::milliseconds activity_flush_interval{std::chrono::seconds{60}};
-  // How often each tenant's storage bytes are measured (a pass over every
-  // live tenant, streaming its backup into a byte counter); zero: only by
-  // RefreshStorage().
+  // How often the storage pass runs (each measured tenant's backup is
+  // streamed into a byte counter): tenants with requests since the start
+  // every pass, dormant tenants when their figure is missing or a day old,
+  // a paced share per pass; zero: only by RefreshStorage().
   std::chrono::milliseconds storage_refresh_interval{std::chrono::minutes{15}};
   CostModel cost{};
 
