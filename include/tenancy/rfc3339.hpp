@@ -4,8 +4,9 @@
 //
 // Written by hand (fixed-width digits) rather than with strftime or
 // snprintf: every log line formats one; this costs ~300 instructions
-// against ~2,300 for gmtime_r + strftime + snprintf. Years outside 0000–9999, which RFC 3339 cannot show, are
-// written as printf's "%04d" would ("-001", "10000").
+// against ~2,300 for gmtime_r + strftime + snprintf. Years outside
+// 0000–9999, which RFC 3339 cannot show, are written as printf's "%04d"
+// would ("-001", "10000").
 //
 // Thread safety: pure functions.
 #pragma once
