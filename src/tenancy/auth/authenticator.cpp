@@ -84,9 +84,8 @@ bool IsScope(std::string_view s) {
   return true;
 }
 
-// The parts of a presented API key. Nothing of it is ever echoed.
-// A presented API key, split; its secret stays text until it must be
-// decoded (PresentedKey::Decode).
+// A presented API key, split; nothing of it is ever echoed. Its secret
+// stays text until it must be decoded (PresentedKey::Decode).
 struct PresentedKey {
   std::string_view tenant, key_id, secret_text;
   std::array<unsigned char, kSecretBytes> secret{};
@@ -133,7 +132,6 @@ std::array<unsigned char, 32> KeyedHash(std::span<const unsigned char> secret, c
 std::span<const unsigned char> Bytes(std::string_view text) {
   return {reinterpret_cast<const unsigned char*>(text.data()), text.size()};
 }
-
 
 }  // namespace
 

@@ -103,28 +103,32 @@ void Webhooks::Impl::Check(const Directory& directory, const Tenant& t, Dispatch
 
 Result<void> Webhooks::Impl::Sweep(const Directory& directory, std::size_t budget,
                                    const std::atomic<bool>* stop, DispatchReport& report) {
-  while (budget > 0 && !Stopping(stop)) {
+  // From where the last share stopped to the end of the directory, then,
+  // with budget left, once more from the first id.
+  for (int walk = 0; walk < 2 && budget > 0 && !Stopping(stop); ++walk) {
     TenantFilter filter;
     filter.limit = std::min(budget, kPageSize);
     filter.after = sweep_after;
-    auto page = directory.List(filter);
-    // The control database failed: so does the pass (as a full walk's
-    // would); the next one reads this page again.
-    if (!page) return page.error();
-    for (const Tenant& t : page->items) {
-      if (Stopping(stop)) return {};
+    bool reached_end = true;
+    auto walked = directory.ForEachTenant(filter, [&](const Tenant& t) {
+      if (budget == 0 || Stopping(stop)) {
+        reached_end = false;
+        return false;
+      }
       Check(directory, t, report);
       sweep_after = t.id.str();
       --budget;
-    }
-    if (page->next_cursor.empty()) {
-      // The end of the directory: the next share starts from the first id.
-      sweep_after.clear();
-      if (!seeded) {
-        seeded = true;
-        return {};
-      }
-      if (page->items.empty()) return {};  // no tenants at all
+      return true;
+    });
+    // The control database failed: so does the pass (as a full walk's
+    // would); the next one reads from the same place again.
+    if (!walked) return walked.error();
+    if (!reached_end) return {};
+    // The end of the directory: the next share starts from the first id.
+    sweep_after.clear();
+    if (!seeded) {
+      seeded = true;
+      return {};
     }
   }
   return {};
