@@ -106,6 +106,7 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::deque<Response> queue_;  // front: being written
+  std::string head_;            // the front response's header, rendered
   SessionShared& shared_;
   std::array<char, 4096> scratch_{};
   std::size_t lingered_bytes_ = 0;
