@@ -40,8 +40,9 @@
 // so pass values as fields.
 //
 // Sinks. A Logger renders a line once and hands it to each of its sinks.
-// `StreamLogSink` (an ostream) and `FileLogSink` (a file opened for append:
-// one write(2) per line) write it followed by '\n'. `MemoryLogSink` keeps a
+// `StreamLogSink` (an ostream; per line, or gathered into batches) and
+// `FileLogSink` (a file opened for append: one write(2) per line) write it
+// followed by '\n'. `MemoryLogSink` keeps a
 // bounded ring per tenant so a tenant admin can read their own lines
 // (`Read`) and a platform operator every line (`ReadAll`).
 //
@@ -201,18 +202,39 @@ class TENANCY_EXPORT LogSink {
   virtual void Write(const LogLine& line) noexcept = 0;
 };
 
+struct StreamLogOptions {
+  // Flush the stream after each write (a collector reading it sees the
+  // lines at once).
+  bool flush_each_line = false;
+  // Gather up to this many bytes of lines in the sink and hand them to the
+  // stream in one write: when the next line would not fit, at a line of
+  // level warn or above (it and everything before it go out at once), at
+  // Flush() and at destruction. On an unbuffered stream (std::clog,
+  // std::cerr) that is one write(2) per batch instead of one per line; the
+  // price is that a crash loses the lines gathered since the last write, so
+  // an owner calls Flush() on a timer. 0: each line is written at once.
+  std::size_t batch_bytes = 0;
+};
+
 // Lines to an ostream (e.g. std::clog), each followed by '\n', under a
 // mutex. REQUIRES: the stream outlives the sink.
 class TENANCY_EXPORT StreamLogSink final : public LogSink {
  public:
   explicit StreamLogSink(std::ostream& out, bool flush_each_line = false)
-      : out_(&out), flush_(flush_each_line) {}
+      : StreamLogSink(out, StreamLogOptions{.flush_each_line = flush_each_line}) {}
+  StreamLogSink(std::ostream& out, StreamLogOptions options);
+  ~StreamLogSink() override;  // writes what is gathered
   void Write(const LogLine& line) noexcept override;
+  // Writes the gathered lines, if any.
+  void Flush() noexcept;
 
  private:
+  void WriteLocked(std::string_view text) noexcept;
+
   std::mutex mu_;
   std::ostream* out_;
-  bool flush_;
+  StreamLogOptions options_;
+  std::string batch_;  // gathered lines, each with its '\n'
 };
 
 // Lines appended to a file (created with mode 0640 when missing), each with

@@ -39,6 +39,8 @@ constexpr std::string_view kUsage = R"(usage: tenancyd [flags]
                             curl lines, then serve (re-runs reuse them with fresh keys)
   --log-level LEVEL         trace, debug, info, warn or error (default info)
   --access-log=BOOL         one log line per request (default true)
+  --log-flush-interval DUR  stderr log lines written in batches this often (sooner per
+                            64 KiB or at a warning); 0s: each line at once (default 100ms)
   --log-lines-per-tenant N  log lines kept in memory per tenant for the log routes
                             (default 1000, at most 1000000)
   --metrics-max-tenants N   tenant rows per metric family before tenants fold into
@@ -132,7 +134,7 @@ constexpr std::string_view kValued[] = {
     "listen",         "data",           "store",          "store-admin-url", "master-key-file",
     "base-domain",    "threads",        "read-timeout",   "idle-timeout",    "write-timeout",
     "drain-timeout",  "max-header-bytes", "max-body-bytes", "pipeline-limit", "max-connections",
-    "token-ttl",      "signup-per-hour", "log-level", "log-lines-per-tenant",
+    "token-ttl",      "signup-per-hour", "log-level", "log-flush-interval", "log-lines-per-tenant",
     "metrics-max-tenants", "slo-evaluate-interval", "activity-flush-interval",
     "storage-refresh-interval", "webhook-ca-file"};
 
@@ -228,6 +230,7 @@ tenancy::Result<void> Apply(DaemonOptions& o, std::string_view name, const std::
   if (name == "log-lines-per-tenant") return count(obs.log_retention.max_lines_per_tenant);
   if (name == "metrics-max-tenants") return count(obs.metrics_max_tenants);
   if (name == "slo-evaluate-interval") return set(Duration(flag, value), obs.slo_evaluate_interval);
+  if (name == "log-flush-interval") return set(Duration(flag, value), obs.log_flush_interval);
   if (name == "activity-flush-interval") return set(Duration(flag, value), obs.activity_flush_interval);
   if (name == "storage-refresh-interval") return set(Duration(flag, value), obs.storage_refresh_interval);
   return Fail(Errc::kInvalidArgument, "unknown flag " + flag.substr(0, 64));

@@ -501,9 +501,10 @@ TEST_CASE("Lines from many threads reach file and stream sinks whole", "[log][co
   testing::TempDir dir;
   const std::string path = (dir.path() / "t.log").string();
   auto file = FileLogSink::Open(path).value();
-  std::ostringstream out;
+  std::ostringstream out, batched_out;
   auto stream = std::make_shared<StreamLogSink>(out);
-  auto logger = Logger::Create({.sinks = {file, stream}}).value();
+  auto batched = std::make_shared<StreamLogSink>(batched_out, StreamLogOptions{.batch_bytes = 4096});
+  auto logger = Logger::Create({.sinks = {file, stream, batched}}).value();
   constexpr int kThreads = 4, kLines = 3000;
   std::barrier start(kThreads);
   std::vector<std::thread> threads;
@@ -516,9 +517,10 @@ TEST_CASE("Lines from many threads reach file and stream sinks whole", "[log][co
     });
   }
   for (auto& th : threads) th.join();
+  batched->Flush();
   std::ifstream in(path);
   const std::string file_text((std::istreambuf_iterator<char>(in)), {});
-  for (const std::string& text : {file_text, out.str()}) {
+  for (const std::string& text : {file_text, out.str(), batched_out.str()}) {
     std::istringstream lines(text);
     std::string line;
     std::vector<int> per_thread(kThreads, 0);
@@ -532,6 +534,86 @@ TEST_CASE("Lines from many threads reach file and stream sinks whole", "[log][co
       ++count;
     }
     CHECK(count == kThreads * kLines);
+  }
+}
+
+// A stream buffer that counts the writes handed to it (ostream::write is one
+// sputn), as an unbuffered std::clog turns each into a write(2).
+class CountingBuf final : public std::stringbuf {
+ public:
+  int writes = 0;
+
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    ++writes;
+    return std::stringbuf::xsputn(s, n);
+  }
+};
+
+std::vector<std::string> Messages(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) out.emplace_back(json::parse(line).at("msg").as_string());
+  return out;
+}
+
+TEST_CASE("A batched stream sink writes many lines at once, in order, and never holds a warning",
+          "[log]") {
+  CountingBuf buf;
+  std::ostream out(&buf);
+  auto sink = std::make_shared<StreamLogSink>(out, StreamLogOptions{.batch_bytes = 1024});
+  auto logger = Logger::Create({.sinks = {sink}}).value();
+
+  // Gathered, not written, while they fit.
+  for (int i = 0; i < 3; ++i) logger->Info(LogScope::Platform(), "line " + std::to_string(i));
+  CHECK(buf.writes == 0);
+  CHECK(buf.str().empty());
+  sink->Flush();
+  CHECK(buf.writes == 1);
+  CHECK(Messages(buf.str()) == std::vector<std::string>{"line 0", "line 1", "line 2"});
+  sink->Flush();  // nothing gathered: nothing written
+  CHECK(buf.writes == 1);
+
+  SECTION("a warning goes out at once, after the lines gathered before it") {
+    logger->Info(LogScope::Platform(), "before");
+    logger->Warn(LogScope::Platform(), "the warning");
+    CHECK(buf.writes == 2);
+    CHECK(Messages(buf.str()).back() == "the warning");
+    CHECK(Messages(buf.str()).size() == 5);
+  }
+  SECTION("a full batch is written whole when the next line does not fit") {
+    const std::size_t before = buf.str().size();
+    std::vector<std::string> sent;
+    for (int i = 0; buf.writes == 1; ++i) {
+      sent.push_back("filler " + std::to_string(i) + std::string(60, 'x'));
+      logger->Info(LogScope::Platform(), sent.back());
+    }
+    CHECK(buf.writes == 2);
+    CHECK(buf.str().size() - before <= 1024);
+    CHECK(buf.str().size() - before > 1024 - 200);  // the batch was full: one more line did not fit
+    const auto written = Messages(buf.str());
+    CHECK(written.size() == 3 + sent.size() - 1);  // the last one waits in the next batch
+    sink->Flush();
+    auto all = Messages(buf.str());
+    all.erase(all.begin(), all.begin() + 3);
+    CHECK(all == sent);
+  }
+  SECTION("a line longer than a batch is written alone, after the gathered ones") {
+    logger->Info(LogScope::Platform(), "small");
+    const std::string big(2000, 'b');
+    logger->Info(LogScope::Platform(), big);
+    CHECK(buf.writes == 3);
+    const auto all = Messages(buf.str());
+    REQUIRE(all.size() == 5);
+    CHECK(all[3] == "small");
+    CHECK(all[4] == big);
+  }
+  SECTION("destroying the sink writes what it gathered") {
+    logger->Info(LogScope::Platform(), "last words");
+    logger.reset();
+    sink.reset();
+    CHECK(Messages(buf.str()).back() == "last words");
   }
 }
 

@@ -51,7 +51,7 @@ TEST_CASE("defaults and every flag", "[server][flags]") {
   auto obs = Parse({"--log-level", "warn", "--access-log=false", "--log-lines-per-tenant", "50",
                     "--metrics-max-tenants=20", "--slo-evaluate-interval", "0s",
                     "--activity-flush-interval", "5s", "--storage-refresh-interval", "2m",
-                    "--idle-archive"});
+                    "--log-flush-interval", "250ms", "--idle-archive"});
   REQUIRE(obs);
   const ObservabilityOptions& oo = obs->platform.observability;
   CHECK(oo.log_level == tenancy::LogLevel::kWarn);
@@ -61,6 +61,8 @@ TEST_CASE("defaults and every flag", "[server][flags]") {
   CHECK(oo.slo_evaluate_interval == std::chrono::milliseconds(0));
   CHECK(oo.activity_flush_interval == std::chrono::seconds(5));
   CHECK(oo.storage_refresh_interval == std::chrono::minutes(2));
+  CHECK(oo.log_flush_interval == std::chrono::milliseconds(250));
+  CHECK(defaults.log_flush_interval == std::chrono::milliseconds(100));
   CHECK(oo.idle_archive_allowed);
   // The same from the environment.
   const char* env[] = {"TENANCYD_LOG_LEVEL=error", "TENANCYD_METRICS_MAX_TENANTS=7"};

@@ -29,6 +29,7 @@ class ObserveServer {
           p.webhook_dispatch_interval = std::chrono::milliseconds{0};
           ObservabilityOptions& o = p.observability;
           o.log_stream = &log_;
+          o.log_flush_interval = std::chrono::milliseconds{0};  // LogLines reads the stream live
           o.slo_evaluate_interval = std::chrono::milliseconds{0};
           o.activity_flush_interval = std::chrono::milliseconds{0};
           o.storage_refresh_interval = std::chrono::milliseconds{0};

@@ -174,5 +174,27 @@ TEST_CASE("the dashboard shows requests per minute, latency and usage against qu
   CHECK(later.at("traffic").at("since_start").at("requests").as_int64() == 10);
 }
 
+TEST_CASE("stderr's lines are batched: none lost at Stop, warnings at once", "[server][observe]") {
+  // An interval far longer than the test: only a full batch, a warning or
+  // Stop writes the stream.
+  ObserveServer s([](PlatformOptions& p) { p.observability.log_flush_interval = std::chrono::hours(1); });
+  const std::size_t at_start = s.LogLines().size();
+  CHECK(s.Op(V::get, "/v1/tenants").result() == S::ok);
+  CHECK(s.LogLines().size() == at_start);  // the access line waits in the batch
+
+  s.obs().logger().Warn(tenancy::LogScope::Platform(), "a warning");
+  std::vector<std::string> lines = s.LogLines();
+  REQUIRE(lines.size() == at_start + 2);  // the access line, then the warning, in order
+  CHECK(json::parse(lines[at_start]).at("msg").as_string() == "request");
+  CHECK(json::parse(lines[at_start + 1]).at("msg").as_string() == "a warning");
+
+  CHECK(s.Op(V::get, "/v1/tenants").result() == S::ok);
+  CHECK(s.LogLines().size() == at_start + 2);
+  s.obs().Stop();
+  lines = s.LogLines();
+  REQUIRE(lines.size() == at_start + 3);
+  CHECK(json::parse(lines.back()).at("msg").as_string() == "request");
+}
+
 }  // namespace
 }  // namespace tenancyd::testing

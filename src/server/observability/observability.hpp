@@ -17,7 +17,8 @@
 //             month, first booked ride, storage bytes, onboarding durations
 //
 // The thread (one, started by Open when any interval is non-zero) runs, each
-// at its own interval: EvaluateSlos, FlushActivity, RefreshStorage. It is
+// at its own interval: the log stream's flush, EvaluateSlos, FlushActivity,
+// RefreshStorage. It is
 // stopped by Stop() or the destructor, which then writes the activity file a
 // last time; the Platform declares this object after everything it uses,
 // so it stops before they close.
@@ -173,6 +174,7 @@ class Observability {
   ObservabilityParts parts_;
   const std::atomic<tenancy::TimePoint::duration::rep>* hot_counter_ = nullptr;
 
+  std::shared_ptr<tenancy::StreamLogSink> log_stream_sink_;  // null without a log stream
   std::shared_ptr<tenancy::MemoryLogSink> log_memory_;
   std::unique_ptr<tenancy::Logger> logger_;
 

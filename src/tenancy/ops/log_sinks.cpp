@@ -28,15 +28,55 @@ bool Terminated(const LogLine& line) noexcept {
 
 }  // namespace
 
-void StreamLogSink::Write(const LogLine& line) noexcept {
-  if (!Terminated(line)) return;  // out of memory: the line is lost, the caller is not
+StreamLogSink::StreamLogSink(std::ostream& out, StreamLogOptions options)
+    : out_(&out), options_(options) {
   try {
-    std::lock_guard lock(mu_);
-    out_->write(line_buffer.data(), static_cast<std::streamsize>(line_buffer.size()));
-    if (flush_) out_->flush();
+    batch_.reserve(options_.batch_bytes);
   } catch (...) {
-    // A stream set to throw: the line is lost, the caller is not.
+    options_.batch_bytes = 0;  // no room for a batch: each line at once
   }
+}
+
+StreamLogSink::~StreamLogSink() { Flush(); }
+
+void StreamLogSink::WriteLocked(std::string_view text) noexcept {
+  try {
+    out_->write(text.data(), static_cast<std::streamsize>(text.size()));
+    if (options_.flush_each_line) out_->flush();
+  } catch (...) {
+    // A stream set to throw: the lines are lost, the caller is not.
+  }
+}
+
+void StreamLogSink::Flush() noexcept {
+  std::lock_guard lock(mu_);
+  if (batch_.empty()) return;
+  WriteLocked(batch_);
+  batch_.clear();
+}
+
+void StreamLogSink::Write(const LogLine& line) noexcept {
+  const std::size_t size = line.text.size() + 1;
+  std::lock_guard lock(mu_);
+  if (options_.batch_bytes > 0) {
+    // Appending within the reserved capacity never allocates, so never throws.
+    if (batch_.size() + size > options_.batch_bytes && !batch_.empty()) {
+      WriteLocked(batch_);
+      batch_.clear();
+    }
+    if (size <= options_.batch_bytes) {
+      batch_.append(line.text);
+      batch_ += '\n';
+      if (line.level >= LogLevel::kWarn) {
+        WriteLocked(batch_);
+        batch_.clear();
+      }
+      return;
+    }
+    // A line longer than a whole batch is written on its own.
+  }
+  if (!Terminated(line)) return;  // out of memory: the line is lost, the caller is not
+  WriteLocked(line_buffer);
 }
 
 Result<std::shared_ptr<FileLogSink>> FileLogSink::Open(const std::string& path) {
