@@ -11,6 +11,13 @@ Response JsonResponse(http::status status, const boost::json::value& body) {
   return res;
 }
 
+Response JsonTextResponse(http::status status, std::string json_text) {
+  Response res{status, 11};
+  res.set(http::field::content_type, kJsonType);
+  res.body() = std::move(json_text);
+  return res;
+}
+
 Target SplitTarget(std::string_view target) noexcept {
   const auto q = target.find('?');
   if (q == std::string_view::npos) return {target, {}};

@@ -13,6 +13,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/json/value.hpp>
 
+#include <string>
 #include <string_view>
 
 namespace tenancyd {
@@ -35,6 +36,8 @@ struct Connection {
 
 // A response with a JSON body (serialized here) and its Content-Type.
 Response JsonResponse(http::status status, const boost::json::value& body);
+// The same with the body already JSON text (e.g. from a JsonWriter).
+Response JsonTextResponse(http::status status, std::string json_text);
 
 // Splits a request target into path and query ("/a?b=c" → "/a", "b=c").
 struct Target {

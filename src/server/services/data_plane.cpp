@@ -49,4 +49,10 @@ Response Created(const json::object& body, std::string location) {
   return res;
 }
 
+Response Created(std::string json_text, std::string location) {
+  Response res = JsonTextResponse(http::status::created, std::move(json_text));
+  res.set(http::field::location, std::move(location));
+  return res;
+}
+
 }  // namespace tenancyd

@@ -96,5 +96,6 @@ T ValueOr(const tenancy::Result<T>& r, T fallback) {
 
 // A 201 with the created object and its Location.
 Response Created(const boost::json::object& body, std::string location);
+Response Created(std::string json_text, std::string location);
 
 }  // namespace tenancyd

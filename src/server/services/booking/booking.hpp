@@ -36,6 +36,7 @@
 #include <string_view>
 
 #include "router.hpp"
+#include "json_writer.hpp"
 #include "services/data_plane.hpp"
 #include "tenancy/pricing.hpp"
 
@@ -103,7 +104,10 @@ tenancy::Result<void> AppendRideEvent(DataPlane& dp, tenancy::Transaction& tx,
 tenancy::Result<bool> AssignNearestDriver(DataPlane& dp, tenancy::Transaction& tx,
                                           const tenancy::ConfigSnapshot& config, Ride& ride);
 
-boost::json::object RideJson(const Ride& r);
+// The ride as the API shows it, as JSON text: written directly (a ride is
+// the hottest read), not built as a boost::json::value and serialized.
+void WriteRide(JsonWriter& w, const Ride& r);
+std::string RideJson(const Ride& r);
 boost::json::object FareJson(const tenancy::FareQuote& q);
 
 }  // namespace tenancyd

@@ -50,12 +50,6 @@ std::string Digest(const TripInput& t, const std::optional<std::string>& name,
   return Hex(hash);
 }
 
-json::value Opt(const std::optional<std::string>& v) { return v ? json::value(*v) : json::value(nullptr); }
-json::value Opt(const std::optional<std::int64_t>& v) { return v ? json::value(*v) : json::value(nullptr); }
-json::value OptTime(const std::optional<std::int64_t>& v) {
-  return v ? json::value(MillisToRfc3339(*v)) : json::value(nullptr);
-}
-
 }  // namespace
 
 tenancy::Result<void> AppendRideEvent(DataPlane& dp, tenancy::Transaction& tx,
@@ -75,29 +69,80 @@ tenancy::Result<void> AppendRideEvent(DataPlane& dp, tenancy::Transaction& tx,
   return {};
 }
 
-json::object RideJson(const Ride& r) {
-  return json::object{
-      {"id", r.id},
-      {"state", r.state},
-      {"pickup", json::object{{"lon", r.pickup_lon},
-                              {"lat", r.pickup_lat},
-                              {"zone", r.pickup_zone.empty() ? json::value(nullptr)
-                                                             : json::value(r.pickup_zone)}}},
-      {"dropoff", json::object{{"lon", r.dropoff_lon}, {"lat", r.dropoff_lat}}},
-      {"driver_id", Opt(r.driver_id)},
-      {"rider", json::object{{"name", Opt(r.rider_name)}, {"phone", Opt(r.rider_phone)}}},
-      {"quote", json::object{{"total", r.quoted_fare},
-                             {"currency", r.currency},
-                             {"distance_m", r.est_distance_m},
-                             {"duration_s", r.est_duration_s}}},
-      {"fare", Opt(r.fare)},
-      {"distance_m", Opt(r.distance_m)},
-      {"duration_s", Opt(r.duration_s)},
-      {"cancel_reason", Opt(r.cancel_reason)},
-      {"created_at", MillisToRfc3339(r.created_at)},
-      {"updated_at", MillisToRfc3339(r.updated_at)},
-      {"started_at", OptTime(r.started_at)},
-      {"ended_at", OptTime(r.ended_at)}};
+void WriteRide(JsonWriter& w, const Ride& r) {
+  const auto time = [&](const std::optional<std::int64_t>& millis) {
+    if (millis) return w.String(MillisToRfc3339(*millis));
+    w.Null();
+  };
+  w.BeginObject();
+  w.Key("id");
+  w.String(r.id);
+  w.Key("state");
+  w.String(r.state);
+  w.Key("pickup");
+  w.BeginObject();
+  w.Key("lon");
+  w.Double(r.pickup_lon);
+  w.Key("lat");
+  w.Double(r.pickup_lat);
+  w.Key("zone");
+  if (r.pickup_zone.empty())
+    w.Null();
+  else
+    w.String(r.pickup_zone);
+  w.EndObject();
+  w.Key("dropoff");
+  w.BeginObject();
+  w.Key("lon");
+  w.Double(r.dropoff_lon);
+  w.Key("lat");
+  w.Double(r.dropoff_lat);
+  w.EndObject();
+  w.Key("driver_id");
+  w.StringOrNull(r.driver_id);
+  w.Key("rider");
+  w.BeginObject();
+  w.Key("name");
+  w.StringOrNull(r.rider_name);
+  w.Key("phone");
+  w.StringOrNull(r.rider_phone);
+  w.EndObject();
+  w.Key("quote");
+  w.BeginObject();
+  w.Key("total");
+  w.Int(r.quoted_fare);
+  w.Key("currency");
+  w.String(r.currency);
+  w.Key("distance_m");
+  w.Int(r.est_distance_m);
+  w.Key("duration_s");
+  w.Int(r.est_duration_s);
+  w.EndObject();
+  w.Key("fare");
+  w.IntOrNull(r.fare);
+  w.Key("distance_m");
+  w.IntOrNull(r.distance_m);
+  w.Key("duration_s");
+  w.IntOrNull(r.duration_s);
+  w.Key("cancel_reason");
+  w.StringOrNull(r.cancel_reason);
+  w.Key("created_at");
+  time(r.created_at);
+  w.Key("updated_at");
+  time(r.updated_at);
+  w.Key("started_at");
+  time(r.started_at);
+  w.Key("ended_at");
+  time(r.ended_at);
+  w.EndObject();
+}
+
+std::string RideJson(const Ride& r) {
+  std::string text;
+  text.reserve(640);
+  JsonWriter w(text);
+  WriteRide(w, r);
+  return text;
 }
 
 tenancy::Result<Response> CreateRide(DataPlane& dp, Exchange& x) {
@@ -130,7 +175,7 @@ tenancy::Result<Response> CreateRide(DataPlane& dp, Exchange& x) {
                              "this Idempotency-Key was used for a different ride request");
     auto ride = dp.rides.Get(ctx, seen->ride_id);
     if (!ride) return ride.error();
-    Response res = JsonResponse(http::status::ok, RideJson(*ride));
+    Response res = JsonTextResponse(http::status::ok, RideJson(*ride));
     res.set("Idempotent-Replayed", "true");
     return res;
   } else if (seen.error() != Errc::kNotFound) {
@@ -184,7 +229,7 @@ tenancy::Result<Response> CreateRide(DataPlane& dp, Exchange& x) {
 tenancy::Result<Response> GetRide(DataPlane& dp, Exchange& x) {
   auto r = dp.rides.Get(*x.context, x.Param("id"));
   if (!r) return r.error();
-  return JsonResponse(http::status::ok, RideJson(*r));
+  return JsonTextResponse(http::status::ok, RideJson(*r));
 }
 
 tenancy::Result<Response> ListRides(DataPlane& dp, Exchange& x) {
@@ -201,9 +246,21 @@ tenancy::Result<Response> ListRides(DataPlane& dp, Exchange& x) {
   }
   auto page = dp.rides.List(*x.context, q);
   if (!page) return page.error();
-  json::array items;
-  for (const Ride& r : page->items) items.push_back(RideJson(r));
-  return JsonResponse(http::status::ok, PageJson(std::move(items), page->next_cursor));
+  // PageJson's shape, written directly.
+  std::string text;
+  JsonWriter w(text);
+  w.BeginObject();
+  w.Key("items");
+  w.BeginArray();
+  for (const Ride& r : page->items) WriteRide(w, r);
+  w.EndArray();
+  w.Key("next_cursor");
+  if (page->next_cursor.empty())
+    w.Null();
+  else
+    w.String(page->next_cursor);
+  w.EndObject();
+  return JsonTextResponse(http::status::ok, std::move(text));
 }
 
 }  // namespace tenancyd

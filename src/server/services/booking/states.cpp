@@ -72,7 +72,7 @@ tenancy::Result<Response> DispatchRide(DataPlane& dp, Exchange& x) {
     return {};
   });
   if (!done) return done.error();
-  return JsonResponse(http::status::ok, RideJson(out));
+  return JsonTextResponse(http::status::ok, RideJson(out));
 }
 
 tenancy::Result<Response> MoveRide(DataPlane& dp, Exchange& x, std::string_view to) {
@@ -169,7 +169,7 @@ tenancy::Result<Response> MoveRide(DataPlane& dp, Exchange& x, std::string_view 
     (void)dp.metering.Record(ctx.tenant_id(), "rides.completed", 1);
     (void)dp.metering.Record(ctx.tenant_id(), "rides.revenue", receipt->total);
   }
-  return JsonResponse(http::status::ok, RideJson(out));
+  return JsonTextResponse(http::status::ok, RideJson(out));
 }
 
 }  // namespace tenancyd

@@ -1,0 +1,113 @@
+#include "json_writer.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/string_view.hpp>
+
+#include <charconv>
+#include <cmath>
+
+namespace tenancyd {
+namespace {
+
+// Whether Boost.JSON's serializer would copy `text` unchanged: no quote,
+// backslash or control byte.
+bool NeedsNoEscape(std::string_view text) noexcept {
+  for (const char c : text)
+    if (static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\') return false;
+  return true;
+}
+
+}  // namespace
+
+void JsonWriter::Separate() {
+  if (after_key_) {
+    after_key_ = false;
+  } else if (!first_) {
+    out_ += ',';
+  }
+  first_ = false;
+}
+
+void JsonWriter::BeginObject() {
+  Separate();
+  out_ += '{';
+  first_ = true;
+}
+
+void JsonWriter::EndObject() {
+  out_ += '}';
+  first_ = false;
+}
+
+void JsonWriter::BeginArray() {
+  Separate();
+  out_ += '[';
+  first_ = true;
+}
+
+void JsonWriter::EndArray() {
+  out_ += ']';
+  first_ = false;
+}
+
+void JsonWriter::Key(std::string_view name) {
+  Separate();
+  Quoted(name);
+  out_ += ':';
+  after_key_ = true;
+}
+
+void JsonWriter::Quoted(std::string_view text) {
+  if (NeedsNoEscape(text)) {
+    out_ += '"';
+    out_.append(text);
+    out_ += '"';
+    return;
+  }
+  out_ += boost::json::serialize(boost::json::string_view(text.data(), text.size()));
+}
+
+void JsonWriter::String(std::string_view text) {
+  Separate();
+  Quoted(text);
+}
+
+void JsonWriter::Int(std::int64_t n) {
+  Separate();
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, n);
+  out_.append(buf, r.ptr);
+}
+
+void JsonWriter::Double(double d) {
+  if (!std::isfinite(d)) return Null();
+  Separate();
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, d);
+  const std::string_view text(buf, static_cast<std::size_t>(r.ptr - buf));
+  out_.append(text);
+  // "13" would read back as an integer.
+  if (text.find_first_of(".e") == std::string_view::npos) out_ += ".0";
+}
+
+void JsonWriter::Bool(bool b) {
+  Separate();
+  out_ += b ? "true" : "false";
+}
+
+void JsonWriter::Null() {
+  Separate();
+  out_ += "null";
+}
+
+void JsonWriter::StringOrNull(const std::optional<std::string>& text) {
+  if (text) return String(*text);
+  Null();
+}
+
+void JsonWriter::IntOrNull(const std::optional<std::int64_t>& n) {
+  if (n) return Int(*n);
+  Null();
+}
+
+}  // namespace tenancyd
