@@ -110,4 +110,29 @@ void JsonWriter::IntOrNull(const std::optional<std::int64_t>& n) {
   Null();
 }
 
+void JsonWriter::Member(std::string_view name, const std::string& text) {
+  Key(name);
+  String(text);
+}
+
+void JsonWriter::Member(std::string_view name, std::int64_t n) {
+  Key(name);
+  Int(n);
+}
+
+void JsonWriter::Member(std::string_view name, double d) {
+  Key(name);
+  Double(d);
+}
+
+void JsonWriter::Member(std::string_view name, const std::optional<std::string>& text) {
+  Key(name);
+  StringOrNull(text);
+}
+
+void JsonWriter::Member(std::string_view name, const std::optional<std::int64_t>& n) {
+  Key(name);
+  IntOrNull(n);
+}
+
 }  // namespace tenancyd

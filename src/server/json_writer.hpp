@@ -5,8 +5,10 @@
 //   std::string text;
 //   JsonWriter w(text);
 //   w.BeginObject();
-//   w.Key("id");  w.String(ride.id);
-//   w.Key("fare"); w.IntOrNull(ride.fare);  // an empty optional writes null
+//   w.Member("id", ride.id);
+//   w.Member("fare", ride.fare);  // an empty optional writes null
+//   w.Key("pickup");
+//   w.BeginObject(); ... w.EndObject();
 //   w.EndObject();
 //
 // The text is what Boost.JSON would write for the same value, read back:
@@ -47,6 +49,13 @@ class JsonWriter {
   // The value, or null when empty.
   void StringOrNull(const std::optional<std::string>& text);
   void IntOrNull(const std::optional<std::int64_t>& n);
+
+  // Key(name) and then the value (an empty optional: null).
+  void Member(std::string_view name, const std::string& text);
+  void Member(std::string_view name, std::int64_t n);
+  void Member(std::string_view name, double d);
+  void Member(std::string_view name, const std::optional<std::string>& text);
+  void Member(std::string_view name, const std::optional<std::int64_t>& n);
 
  private:
   // The comma before a container's second and later members.

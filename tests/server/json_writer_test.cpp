@@ -180,8 +180,12 @@ TEST_CASE("JsonWriter writes strings as Boost.JSON does and doubles that stay do
   w.EndArray();
   w.Key("b");
   w.Bool(false);
+  w.Member("c", std::optional<std::int64_t>{});
+  w.Member("d", std::optional<std::string>{"x\"y"});
+  w.Member("e", 2.5);
+  w.Member("f", std::string("g"));
   w.EndObject();
-  CHECK(text == R"({"a":[1,{},null,7],"b":false})");
+  CHECK(text == R"({"a":[1,{},null,7],"b":false,"c":null,"d":"x\"y","e":2.5,"f":"g"})");
 }
 
 }  // namespace

@@ -70,70 +70,44 @@ tenancy::Result<void> AppendRideEvent(DataPlane& dp, tenancy::Transaction& tx,
 }
 
 void WriteRide(JsonWriter& w, const Ride& r) {
-  const auto time = [&](const std::optional<std::int64_t>& millis) {
-    if (millis) return w.String(MillisToRfc3339(*millis));
-    w.Null();
+  const auto time = [&](std::string_view name, const std::optional<std::int64_t>& millis) {
+    w.Member(name, millis ? std::optional<std::string>(MillisToRfc3339(*millis)) : std::nullopt);
   };
   w.BeginObject();
-  w.Key("id");
-  w.String(r.id);
-  w.Key("state");
-  w.String(r.state);
+  w.Member("id", r.id);
+  w.Member("state", r.state);
   w.Key("pickup");
   w.BeginObject();
-  w.Key("lon");
-  w.Double(r.pickup_lon);
-  w.Key("lat");
-  w.Double(r.pickup_lat);
-  w.Key("zone");
-  if (r.pickup_zone.empty())
-    w.Null();
-  else
-    w.String(r.pickup_zone);
+  w.Member("lon", r.pickup_lon);
+  w.Member("lat", r.pickup_lat);
+  w.Member("zone", r.pickup_zone.empty() ? std::nullopt : std::optional<std::string>(r.pickup_zone));
   w.EndObject();
   w.Key("dropoff");
   w.BeginObject();
-  w.Key("lon");
-  w.Double(r.dropoff_lon);
-  w.Key("lat");
-  w.Double(r.dropoff_lat);
+  w.Member("lon", r.dropoff_lon);
+  w.Member("lat", r.dropoff_lat);
   w.EndObject();
-  w.Key("driver_id");
-  w.StringOrNull(r.driver_id);
+  w.Member("driver_id", r.driver_id);
   w.Key("rider");
   w.BeginObject();
-  w.Key("name");
-  w.StringOrNull(r.rider_name);
-  w.Key("phone");
-  w.StringOrNull(r.rider_phone);
+  w.Member("name", r.rider_name);
+  w.Member("phone", r.rider_phone);
   w.EndObject();
   w.Key("quote");
   w.BeginObject();
-  w.Key("total");
-  w.Int(r.quoted_fare);
-  w.Key("currency");
-  w.String(r.currency);
-  w.Key("distance_m");
-  w.Int(r.est_distance_m);
-  w.Key("duration_s");
-  w.Int(r.est_duration_s);
+  w.Member("total", r.quoted_fare);
+  w.Member("currency", r.currency);
+  w.Member("distance_m", r.est_distance_m);
+  w.Member("duration_s", r.est_duration_s);
   w.EndObject();
-  w.Key("fare");
-  w.IntOrNull(r.fare);
-  w.Key("distance_m");
-  w.IntOrNull(r.distance_m);
-  w.Key("duration_s");
-  w.IntOrNull(r.duration_s);
-  w.Key("cancel_reason");
-  w.StringOrNull(r.cancel_reason);
-  w.Key("created_at");
-  time(r.created_at);
-  w.Key("updated_at");
-  time(r.updated_at);
-  w.Key("started_at");
-  time(r.started_at);
-  w.Key("ended_at");
-  time(r.ended_at);
+  w.Member("fare", r.fare);
+  w.Member("distance_m", r.distance_m);
+  w.Member("duration_s", r.duration_s);
+  w.Member("cancel_reason", r.cancel_reason);
+  time("created_at", r.created_at);
+  time("updated_at", r.updated_at);
+  time("started_at", r.started_at);
+  time("ended_at", r.ended_at);
   w.EndObject();
 }
 
@@ -254,11 +228,8 @@ tenancy::Result<Response> ListRides(DataPlane& dp, Exchange& x) {
   w.BeginArray();
   for (const Ride& r : page->items) WriteRide(w, r);
   w.EndArray();
-  w.Key("next_cursor");
-  if (page->next_cursor.empty())
-    w.Null();
-  else
-    w.String(page->next_cursor);
+  w.Member("next_cursor",
+           page->next_cursor.empty() ? std::nullopt : std::optional<std::string>(page->next_cursor));
   w.EndObject();
   return JsonTextResponse(http::status::ok, std::move(text));
 }
