@@ -68,7 +68,9 @@ class DumpWriter {
   // one of `table.columns` does not exist in this namespace.
   virtual Result<void> Table(const DumpTable& table) = 0;
   // Inserts one row of the selected table for the tenant; `values` are in
-  // the order of the DumpTable's columns. kConflict on a duplicate key.
+  // the order of the DumpTable's columns. kConflict on a duplicate key —
+  // possibly from a later Insert, Table or Commit: rows may be written in
+  // batches (the values are copied when they are kept).
   virtual Result<void> Insert(std::span<const Param> values) = 0;
   virtual Result<void> Commit() = 0;
 };

@@ -7,6 +7,7 @@
 
 #include <sqlite3.h>
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -41,24 +42,53 @@ int BindParam(sqlite3_stmt* s, int i, const Param& p);
 // empty when there is no such table.
 Result<std::vector<detail::DumpColumn>> Columns(sqlite3* db, const std::string& table);
 
-// One prepared INSERT per table, reused for every row: values are bound
-// where they lie (no copies), tenant_id once per table.
+// Writes a table's rows for one tenant with a prepared multi-row INSERT:
+// up to kBatchRows rows a statement, so the per-statement work of SQLite
+// (opening cursors, halting, resetting) is paid once per batch, not per row
+// — about a third of the cost of a row. A row's text and blobs are copied
+// into one reused buffer until its batch is written; tenant_id is bound
+// once per statement.
 class RowInserter {
  public:
+  static constexpr std::size_t kBatchRows = 32;
+
   explicit RowInserter(std::string tenant) : tenant_(std::move(tenant)) {}
 
-  // kMigrationFailed when `table` or one of its columns is missing in `db`.
+  // Writes what is pending, then selects `table`. kMigrationFailed when it
+  // or one of its columns is missing in `db`.
   Result<void> Table(sqlite3* db, const detail::DumpTable& table);
+  // Queues one row; writes a full batch. A failing row (a duplicate key)
+  // is reported by the Insert or Flush that writes its batch.
   Result<void> Insert(sqlite3* db, std::span<const Param> values);
-  // Finalizes the statement (before COMMIT or closing the database).
-  void Done() noexcept { insert_.Reset(nullptr); }
+  // Writes the rows still queued.
+  Result<void> Flush(sqlite3* db);
+  // Finalizes the statements (before COMMIT or closing the database);
+  // drops what is queued.
+  void Done() noexcept;
   const std::string& tenant() const noexcept { return tenant_; }
 
  private:
+  // A queued value; text and blobs are at [at, at + size) of bytes_.
+  struct Cell {
+    int type = SQLITE_NULL;
+    std::int64_t i = 0;
+    double r = 0;
+    std::size_t at = 0, size = 0;
+  };
+  Result<void> Prepare(sqlite3* db, std::size_t rows, Stmt& out) const;
+  // Binds the queued rows to `stmt` (sized for them) and runs it.
+  Result<void> Write(sqlite3* db, Stmt& stmt);
+
   std::string tenant_;
-  Stmt insert_;
+  std::string head_;  // INSERT INTO "t" ("tenant_id", ...) VALUES
+  Stmt batch_;        // kBatchRows rows (or fewer, if the table is wide)
+  Stmt tail_;         // the rest of a table, once
   std::size_t columns_ = 0;
+  std::size_t batch_rows_ = 1;
   std::string table_;
+  std::size_t queued_ = 0;  // rows
+  std::vector<Cell> cells_;
+  std::vector<std::uint8_t> bytes_;
 };
 
 }  // namespace tenancy::sqlite::dump

@@ -159,6 +159,7 @@ class SqliteDumpWriter final : public detail::DumpWriter {
   }
 
   Result<void> Commit() override {
+    if (auto r = rows_.Flush(conn_.handle()); !r) return r;
     rows_.Done();
     return conn_.Commit();
   }

@@ -34,11 +34,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The load's page cache: a typical tenant is built in memory and written
-// once at commit; a larger one spills pages straight into the scratch file
-// (no journal), so this bounds memory, not size.
+// Leaving WAL (the page copy of the schema left a few frames) checkpoints:
+// without a sync, as nothing of the scratch file needs to be durable yet.
+// The commit then writes and syncs the file once (FULL: with no journal,
+// that is the only sync). The page cache: a typical tenant is built in
+// memory and written once at commit; a larger one spills pages straight
+// into the scratch file, so this bounds memory, not size.
 constexpr const char* kLoadPragmas =
-    "PRAGMA journal_mode=OFF; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536;";
+    "PRAGMA synchronous=OFF; PRAGMA journal_mode=OFF; PRAGMA synchronous=FULL; "
+    "PRAGMA cache_size=-65536;";
 
 bool Exists(const fs::path& p) {
   std::error_code ec;
@@ -129,6 +133,7 @@ class SqliteBulkLoader final : public detail::DumpWriter {
 
   Result<void> Commit() override {
     if (!scratch_db_) return Fail(Errc::kInternal, "the load has ended");
+    if (auto r = rows_.Flush(scratch_db_->handle()); !r) return r;
     rows_.Done();
     for (const auto& sql : guards_)
       if (auto r = scratch_db_->ExecScript(sql); !r) return r;
