@@ -75,17 +75,20 @@ class SqliteDumpReader final : public detail::DumpReader {
     while ((rc = sqlite3_step(stmt_.s)) == SQLITE_ROW) {
       for (int i = 0; i < n; ++i) {
         auto& p = row[static_cast<std::size_t>(i)];
-        switch (sqlite3_column_type(stmt_.s, i)) {
-          case SQLITE_INTEGER: p = static_cast<std::int64_t>(sqlite3_column_int64(stmt_.s, i)); break;
-          case SQLITE_FLOAT: p = sqlite3_column_double(stmt_.s, i); break;
+        // The column's value, then its accessors: one statement lookup a
+        // value instead of one per call (the statement is this thread's).
+        sqlite3_value* v = sqlite3_column_value(stmt_.s, i);
+        switch (sqlite3_value_type(v)) {
+          case SQLITE_INTEGER: p = static_cast<std::int64_t>(sqlite3_value_int64(v)); break;
+          case SQLITE_FLOAT: p = sqlite3_value_double(v); break;
           case SQLITE_TEXT: {
-            const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(stmt_.s, i));
-            p = std::string_view(t ? t : "", static_cast<std::size_t>(sqlite3_column_bytes(stmt_.s, i)));
+            const auto* t = reinterpret_cast<const char*>(sqlite3_value_text(v));
+            p = std::string_view(t ? t : "", static_cast<std::size_t>(sqlite3_value_bytes(v)));
             break;
           }
           case SQLITE_BLOB: {
-            const auto* b = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_.s, i));
-            p = BlobView(b, static_cast<std::size_t>(sqlite3_column_bytes(stmt_.s, i)));
+            const auto* b = static_cast<const std::uint8_t*>(sqlite3_value_blob(v));
+            p = BlobView(b, static_cast<std::size_t>(sqlite3_value_bytes(v)));
             break;
           }
           default: p = std::monostate{}; break;
