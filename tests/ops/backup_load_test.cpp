@@ -14,6 +14,7 @@
 #include <set>
 #include <unistd.h>
 
+#include "storage/sqlite/dump_rows.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 #include "storage/tenant_dump.hpp"
 
@@ -241,6 +242,86 @@ TEST_CASE("a load does not undo a migration of the tenant's database that happen
   CHECK(raw.One("SELECT max(version) FROM tenancy_schema_version") == "3");
   CHECK(raw.One("SELECT count(*) FROM items") == "0");
   CHECK_FALSE(AnyScratch(w.root()));
+}
+
+}  // namespace tenancy::testing
+
+namespace tenancy::testing {
+
+TEST_CASE("restored rows go in batched: every value kind, any count, and errors still surface",
+          "[backup][sqlite][load]") {
+  TempDir dir;
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((dir.path() / "rows.db").c_str(), &db) == SQLITE_OK);
+  struct Close {
+    sqlite3* db;
+    ~Close() { sqlite3_close_v2(db); }
+  } close{db};
+  sqlite3_extended_result_codes(db, 1);  // as the store's connections
+  REQUIRE(sqlite3_exec(db,
+                       "CREATE TABLE t (tenant_id TEXT NOT NULL, k INTEGER NOT NULL, r REAL, s TEXT, "
+                       "b BLOB, PRIMARY KEY (tenant_id, k));",
+                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  // Few parameters allowed: batches of two rows ((10 - 1) / 4 columns).
+  const bool small = GENERATE(false, true);
+  CAPTURE(small);
+  if (small) sqlite3_limit(db, SQLITE_LIMIT_VARIABLE_NUMBER, 10);
+  const int rows = GENERATE(0, 1, 2, 5, 31, 32, 33, 70);
+  CAPTURE(rows);
+
+  sqlite::dump::RowInserter inserter("tn_1");
+  detail::DumpTable t;
+  t.name = "t";
+  t.columns = {{"k", "INTEGER", true, 1}, {"r", "REAL", false, 0}, {"s", "TEXT", false, 0},
+               {"b", "BLOB", false, 0}};
+  REQUIRE(inserter.Table(db, t));
+  for (int i = 0; i < rows; ++i) {
+    // The values live only for the call, as a parser's do.
+    std::string text = i % 3 == 0 ? std::string() : "text " + std::to_string(i);
+    Blob blob(static_cast<std::size_t>(i % 4), static_cast<std::uint8_t>(i));
+    const Param row[] = {std::int64_t{i}, i % 2 ? Param{i / 4.0} : Param{},
+                         i % 5 == 4 ? Param{} : Param{std::string_view(text)}, BlobView(blob)};
+    REQUIRE(inserter.Insert(db, row));
+    text.assign(text.size(), '#');
+    std::fill(blob.begin(), blob.end(), 0xee);
+  }
+  REQUIRE(inserter.Flush(db));
+
+  sqlite3_stmt* s = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, "SELECT tenant_id, k, r, typeof(r), s, typeof(s), b, typeof(b) FROM t ORDER BY k",
+                             -1, &s, nullptr) == SQLITE_OK);
+  int seen = 0;
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    const int i = seen++;
+    CAPTURE(i);
+    CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, 0))) == "tn_1");
+    CHECK(sqlite3_column_int(s, 1) == i);
+    CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, 3))) == (i % 2 ? "real" : "null"));
+    if (i % 2) CHECK(sqlite3_column_double(s, 2) == i / 4.0);
+    const std::string text = i % 3 == 0 ? std::string() : "text " + std::to_string(i);
+    CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, 5))) == (i % 5 == 4 ? "null" : "text"));
+    if (i % 5 != 4)
+      CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, 4)), sqlite3_column_bytes(s, 4)) == text);
+    CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, 7))) == "blob");  // empty too
+    const Blob want(static_cast<std::size_t>(i % 4), static_cast<std::uint8_t>(i));
+    const auto* got = static_cast<const std::uint8_t*>(sqlite3_column_blob(s, 6));
+    CHECK(Blob(got, got + sqlite3_column_bytes(s, 6)) == want);
+  }
+  sqlite3_finalize(s);
+  CHECK(seen == rows);
+
+  // A duplicate key is reported when its batch is written.
+  const Param again[] = {std::int64_t{0}, Param{}, Param{}, Param{}};
+  REQUIRE(inserter.Insert(db, again));
+  auto dup = inserter.Flush(db);
+  if (rows == 0) {
+    CHECK(dup);
+  } else {
+    REQUIRE_FALSE(dup);
+    CHECK(dup.error().code == Errc::kAlreadyExists);
+    CHECK_THAT(dup.error().message, Catch::Contains("insert into t"));
+  }
+  inserter.Done();
 }
 
 }  // namespace tenancy::testing
