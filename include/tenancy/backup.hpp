@@ -41,6 +41,8 @@
 // The whole file is verified before anything is touched; the rows are
 // written in one transaction in the target tenant's namespace, so a restore
 // lands completely or not at all, and never writes outside that namespace.
+// (A new database-model or dedicated tenant on SQLite gets its database
+// file built aside, synced, and swapped in whole by one rename.)
 // Because field ciphertext is bound to its tenant id, encrypted values are
 // opened with the backup tenant's data key and re-sealed under the target
 // tenant's key on the way in.
@@ -57,7 +59,9 @@
 //
 // Thread safety: a Backup is immutable after construction and safe to share;
 // concurrent writes of backups are fine; two restores racing for one slug
-// see one of them fail with kAlreadyExists.
+// see one of them fail with kAlreadyExists. Write of a tenant larger than
+// one row batch (256 KiB) hashes and writes batches on a thread of its own,
+// joined before it returns: `out` is used by one thread at a time.
 #pragma once
 
 #include <cstdint>

@@ -126,12 +126,28 @@ std::string Hex(std::span<const std::uint8_t> bytes) {
   return out;
 }
 
-void PutU32(Blob& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+namespace {
+// The value's little-endian bytes in one append (a byte-wise push_back per
+// byte was a fifth of a backup's CPU).
+template <class T>
+void PutLe(Blob& out, T v) {
+  std::uint8_t bytes[sizeof(T)];
+  for (std::size_t i = 0; i < sizeof(T); ++i) bytes[i] = static_cast<std::uint8_t>(v >> (8 * i));
+  out.insert(out.end(), bytes, bytes + sizeof(T));
 }
-void PutU64(Blob& out, std::uint64_t v) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+// Tag, then a u32 length and the bytes: one resize, two copies.
+void PutSized(Blob& out, std::uint8_t tag, const void* data, std::size_t n) {
+  const std::size_t at = out.size();
+  out.resize(at + 5 + n);
+  std::uint8_t* p = out.data() + at;
+  p[0] = tag;
+  for (int i = 0; i < 4; ++i) p[1 + i] = static_cast<std::uint8_t>(static_cast<std::uint32_t>(n) >> (8 * i));
+  if (n) std::memcpy(p + 5, data, n);
 }
+}  // namespace
+
+void PutU32(Blob& out, std::uint32_t v) { PutLe(out, v); }
+void PutU64(Blob& out, std::uint64_t v) { PutLe(out, v); }
 std::uint32_t GetU32(const std::uint8_t* p) noexcept {
   std::uint32_t v = 0;
   for (int i = 3; i >= 0; --i) v = (v << 8) | p[i];
@@ -145,30 +161,30 @@ std::uint64_t GetU64(const std::uint8_t* p) noexcept {
 
 void AppendValue(Blob& out, const Param& value) {
   switch (value.index()) {
-    case 1:
-      out.push_back(kInt);
-      PutU64(out, static_cast<std::uint64_t>(std::get<1>(value)));
+    case 1: {
+      std::uint8_t v[9] = {kInt};
+      const auto bits = static_cast<std::uint64_t>(std::get<1>(value));
+      for (int i = 0; i < 8; ++i) v[1 + i] = static_cast<std::uint8_t>(bits >> (8 * i));
+      out.insert(out.end(), v, v + 9);
       break;
+    }
     case 2: {
       std::uint64_t bits = 0;
       const double d = std::get<2>(value);
       std::memcpy(&bits, &d, sizeof bits);
-      out.push_back(kReal);
-      PutU64(out, bits);
+      std::uint8_t v[9] = {kReal};
+      for (int i = 0; i < 8; ++i) v[1 + i] = static_cast<std::uint8_t>(bits >> (8 * i));
+      out.insert(out.end(), v, v + 9);
       break;
     }
     case 3: {
       auto s = std::get<3>(value);
-      out.push_back(kText);
-      PutU32(out, static_cast<std::uint32_t>(s.size()));
-      out.insert(out.end(), s.begin(), s.end());
+      PutSized(out, kText, s.data(), s.size());
       break;
     }
     case 4: {
       auto b = std::get<4>(value);
-      out.push_back(kBlob);
-      PutU32(out, static_cast<std::uint32_t>(b.size()));
-      out.insert(out.end(), b.begin(), b.end());
+      PutSized(out, kBlob, b.data(), b.size());
       break;
     }
     default: out.push_back(kNull); break;

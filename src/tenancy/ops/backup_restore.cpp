@@ -259,7 +259,10 @@ Result<RestoreReport> Backup::Restore(std::istream& in, const RestoreOptions& op
     if (auto r = parser.Header(); !r) return undo(r.error());
     auto again = parser.ReadMeta();
     if (!again) return undo(again.error());
-    auto writer = detail::TenantDump::Write(dir.store(), target);
+    // A tenant made for this restore is empty and suspended: its namespace
+    // may be built aside and replaced whole (TenantDump::Load).
+    auto writer = report.created ? detail::TenantDump::Load(dir.store(), target)
+                                 : detail::TenantDump::Write(dir.store(), target);
     if (!writer) return undo(writer.error());
     // A failure ends the writer's transaction before the undo: offboarding
     // drops the namespace, which on PostgreSQL waits for the locks the

@@ -1,6 +1,7 @@
 #include "storage/tenant_dump.hpp"
 
 #include "storage/sqlite/sqlite_dump.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
 #if TENANCY_HAVE_POSTGRES
 #include "storage/postgres/pg_dump.hpp"
 #endif
@@ -66,6 +67,16 @@ Result<std::unique_ptr<DumpWriter>> TenantDump::Write(Store& store, const Tenant
   }
 #endif
   return Unsupported("restore", store);
+}
+
+Result<std::unique_ptr<DumpWriter>> TenantDump::Load(Store& store, const Tenant& tenant) {
+  // A database file of its own can be replaced whole; shared-model rows
+  // (and PostgreSQL schemas) are written in place, in one transaction.
+  auto* sqlite = dynamic_cast<sqlite::SqliteStore*>(&store);
+  if (!sqlite || tenant.model == IsolationModel::kShared) return Write(store, tenant);
+  auto lease = store.Acquire(tenant);
+  if (!lease) return lease.error();
+  return sqlite::OpenBulkLoader(*sqlite, std::move(*lease), tenant);
 }
 
 }  // namespace tenancy::detail

@@ -68,7 +68,9 @@ class DumpWriter {
   // one of `table.columns` does not exist in this namespace.
   virtual Result<void> Table(const DumpTable& table) = 0;
   // Inserts one row of the selected table for the tenant; `values` are in
-  // the order of the DumpTable's columns. kConflict on a duplicate key.
+  // the order of the DumpTable's columns. kConflict on a duplicate key —
+  // possibly from a later Insert, Table or Commit: rows may be written in
+  // batches (the values are copied when they are kept).
   virtual Result<void> Insert(std::span<const Param> values) = 0;
   virtual Result<void> Commit() = 0;
 };
@@ -80,6 +82,12 @@ class TenantDump {
   // engine without dump support.
   static Result<std::unique_ptr<DumpReader>> Read(Store& store, const Tenant& tenant);
   static Result<std::unique_ptr<DumpWriter>> Write(Store& store, const Tenant& tenant);
+  // Write for a namespace created moments ago, still empty and out of
+  // traffic (a restore's new tenant): where the engine can, the rows are
+  // built aside and the namespace is replaced whole at Commit — much less
+  // I/O than a transaction in the live namespace, with the same all or
+  // nothing. Clear is not available on such a writer.
+  static Result<std::unique_ptr<DumpWriter>> Load(Store& store, const Tenant& tenant);
 };
 
 }  // namespace tenancy::detail

@@ -8,91 +8,17 @@
 
 #include <algorithm>
 
+#include "storage/sqlite/dump_rows.hpp"
 #include "storage/sqlite/migrator.hpp"
 #include "storage/sqlite/sqlite_connection.hpp"
 
 namespace tenancy::sqlite {
 namespace {
 
-std::string Quote(std::string_view name) {
-  std::string out = "\"";
-  for (char c : name) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
-
-struct Stmt {
-  sqlite3_stmt* s = nullptr;
-  Stmt() = default;
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  ~Stmt() { sqlite3_finalize(s); }
-  void Reset(sqlite3_stmt* next) {
-    sqlite3_finalize(s);
-    s = next;
-  }
-};
-
-Result<void> Prepare(sqlite3* db, const std::string& sql, Stmt& out) {
-  sqlite3_stmt* s = nullptr;
-  const int rc = sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &s, nullptr);
-  if (rc != SQLITE_OK) {
-    sqlite3_finalize(s);
-    return ErrorFromSqlite(db, rc, "prepare");
-  }
-  out.Reset(s);
-  return {};
-}
-
-int BindParam(sqlite3_stmt* s, int i, const Param& p) {
-  switch (p.index()) {
-    case 1: return sqlite3_bind_int64(s, i, std::get<1>(p));
-    case 2: return sqlite3_bind_double(s, i, std::get<2>(p));
-    case 3: {
-      auto v = std::get<3>(p);
-      return sqlite3_bind_text64(s, i, v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8);
-    }
-    case 4: {
-      auto v = std::get<4>(p);
-      // A zero-length blob must stay a blob, not become NULL.
-      if (v.empty()) return sqlite3_bind_zeroblob(s, i, 0);
-      return sqlite3_bind_blob64(s, i, v.data(), v.size(), SQLITE_STATIC);
-    }
-    default: return sqlite3_bind_null(s, i);
-  }
-}
-
-// The columns of `table` (tenant_id left out), as pragma_table_info says.
-Result<std::vector<detail::DumpColumn>> Columns(sqlite3* db, const std::string& table) {
-  Stmt info;
-  if (auto r = Prepare(db,
-                       "SELECT name, type, \"notnull\", pk FROM pragma_table_info(?, 'main') "
-                       "ORDER BY cid",
-                       info);
-      !r)
-    return r.error();
-  sqlite3_bind_text(info.s, 1, table.c_str(), static_cast<int>(table.size()), SQLITE_STATIC);
-  std::vector<detail::DumpColumn> out;
-  int rc;
-  while ((rc = sqlite3_step(info.s)) == SQLITE_ROW) {
-    const auto* name = reinterpret_cast<const char*>(sqlite3_column_text(info.s, 0));
-    const auto* type = reinterpret_cast<const char*>(sqlite3_column_text(info.s, 1));
-    detail::DumpColumn c;
-    c.name = name ? name : "";
-    c.type = type ? type : "";
-    c.not_null = sqlite3_column_int(info.s, 2) != 0;
-    // tenant_id is key column 1; the others count from there.
-    const int pk = sqlite3_column_int(info.s, 3);
-    c.key = pk > 1 ? pk - 1 : 0;
-    if (c.name == "tenant_id") continue;
-    out.push_back(std::move(c));
-  }
-  if (rc != SQLITE_DONE) return ErrorFromSqlite(db, rc, "read table columns");
-  return out;
-}
+using dump::Columns;
+using dump::Prepare;
+using dump::Quote;
+using dump::Stmt;
 
 class SqliteDumpReader final : public detail::DumpReader {
  public:
@@ -149,17 +75,20 @@ class SqliteDumpReader final : public detail::DumpReader {
     while ((rc = sqlite3_step(stmt_.s)) == SQLITE_ROW) {
       for (int i = 0; i < n; ++i) {
         auto& p = row[static_cast<std::size_t>(i)];
-        switch (sqlite3_column_type(stmt_.s, i)) {
-          case SQLITE_INTEGER: p = static_cast<std::int64_t>(sqlite3_column_int64(stmt_.s, i)); break;
-          case SQLITE_FLOAT: p = sqlite3_column_double(stmt_.s, i); break;
+        // The column's value, then its accessors: one statement lookup a
+        // value instead of one per call (the statement is this thread's).
+        sqlite3_value* v = sqlite3_column_value(stmt_.s, i);
+        switch (sqlite3_value_type(v)) {
+          case SQLITE_INTEGER: p = static_cast<std::int64_t>(sqlite3_value_int64(v)); break;
+          case SQLITE_FLOAT: p = sqlite3_value_double(v); break;
           case SQLITE_TEXT: {
-            const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(stmt_.s, i));
-            p = std::string_view(t ? t : "", static_cast<std::size_t>(sqlite3_column_bytes(stmt_.s, i)));
+            const auto* t = reinterpret_cast<const char*>(sqlite3_value_text(v));
+            p = std::string_view(t ? t : "", static_cast<std::size_t>(sqlite3_value_bytes(v)));
             break;
           }
           case SQLITE_BLOB: {
-            const auto* b = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_.s, i));
-            p = BlobView(b, static_cast<std::size_t>(sqlite3_column_bytes(stmt_.s, i)));
+            const auto* b = static_cast<const std::uint8_t*>(sqlite3_value_blob(v));
+            p = BlobView(b, static_cast<std::size_t>(sqlite3_value_bytes(v)));
             break;
           }
           default: p = std::monostate{}; break;
@@ -194,9 +123,10 @@ class SqliteDumpWriter final : public detail::DumpWriter {
   SqliteDumpWriter(detail::Lease lease, std::string tenant)
       : lease_(std::move(lease)),
         conn_(static_cast<SqliteConnection&>(*lease_)),
-        tenant_(std::move(tenant)) {}
+        tenant_(std::move(tenant)),
+        rows_(tenant_) {}
   ~SqliteDumpWriter() override {
-    insert_.Reset(nullptr);
+    rows_.Done();
     if (conn_.InTransaction()) (void)conn_.Rollback();
   }
 
@@ -224,45 +154,16 @@ class SqliteDumpWriter final : public detail::DumpWriter {
   }
 
   Result<void> Table(const detail::DumpTable& table) override {
-    insert_.Reset(nullptr);
-    auto existing = Columns(conn_.handle(), table.name);
-    if (!existing) return existing.error();
-    if (existing->empty())
-      return Fail(Errc::kMigrationFailed, "the target has no table '" + table.name + "'");
-    for (const auto& c : table.columns)
-      if (std::none_of(existing->begin(), existing->end(),
-                       [&](const detail::DumpColumn& e) { return e.name == c.name; }))
-        return Fail(Errc::kMigrationFailed,
-                    "the target's table '" + table.name + "' has no column '" + c.name + "'");
-    std::string sql = "INSERT INTO main." + Quote(table.name) + " (tenant_id";
-    std::string values = "?";
-    for (const auto& c : table.columns) {
-      sql += ", " + Quote(c.name);
-      values += ", ?";
-    }
-    sql += ") VALUES (" + values + ")";
-    if (auto r = Prepare(conn_.handle(), sql, insert_); !r) return r;
-    sqlite3_bind_text(insert_.s, 1, tenant_.c_str(), static_cast<int>(tenant_.size()), SQLITE_STATIC);
-    columns_ = table.columns.size();
-    table_ = table.name;
-    return {};
+    return rows_.Table(conn_.handle(), table);
   }
 
   Result<void> Insert(std::span<const Param> values) override {
-    if (!insert_.s) return Fail(Errc::kInternal, "no table selected");
-    if (values.size() != columns_) return Fail(Errc::kInternal, "row has the wrong number of values");
-    sqlite3* db = conn_.handle();
-    for (std::size_t i = 0; i < values.size(); ++i)
-      if (int rc = BindParam(insert_.s, static_cast<int>(i + 2), values[i]); rc != SQLITE_OK)
-        return ErrorFromSqlite(db, rc, "bind");
-    const int rc = sqlite3_step(insert_.s);
-    sqlite3_reset(insert_.s);
-    if (rc != SQLITE_DONE) return ErrorFromSqlite(db, rc, "insert into " + table_);
-    return {};
+    return rows_.Insert(conn_.handle(), values);
   }
 
   Result<void> Commit() override {
-    insert_.Reset(nullptr);
+    if (auto r = rows_.Flush(conn_.handle()); !r) return r;
+    rows_.Done();
     return conn_.Commit();
   }
 
@@ -271,9 +172,7 @@ class SqliteDumpWriter final : public detail::DumpWriter {
   SqliteConnection& conn_;
   std::string tenant_;
   int version_ = 0;
-  Stmt insert_;
-  std::size_t columns_ = 0;
-  std::string table_;
+  dump::RowInserter rows_;
 };
 
 }  // namespace

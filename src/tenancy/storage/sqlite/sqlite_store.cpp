@@ -30,10 +30,13 @@ std::string ManifestTenant(const fs::path& dir) {
   return end == std::string::npos ? std::string() : s.substr(at + key.size(), end - at - key.size());
 }
 
+// The database and its companions, and what a restore that was cut short
+// (a crash) may have left of its scratch file.
 void RemoveDatabaseFiles(const fs::path& db) {
   std::error_code ec;
-  for (const char* suffix : {"", "-wal", "-shm", "-journal"})
-    fs::remove(fs::path(db.string() + suffix), ec);
+  for (const fs::path& file : {db, SqliteStore::ScratchPath(db)})
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+      fs::remove(fs::path(file.string() + suffix), ec);
 }
 
 }  // namespace
@@ -109,6 +112,15 @@ Result<std::unique_ptr<SqliteConnection>> SqliteStore::OpenTenantDatabase(const 
   std::lock_guard lock(current_mu_);
   current_.insert(tenant.str());
   return conn;
+}
+
+void SqliteStore::CloseDatabase(const TenantId& tenant) {
+  handles_.Erase(tenant.str());
+  ForgetCurrent(tenant);
+}
+
+fs::path SqliteStore::ScratchPath(const fs::path& database) {
+  return fs::path(database.string() + "-restore");
 }
 
 void SqliteStore::ForgetCurrent(const TenantId& tenant) {

@@ -31,6 +31,15 @@ class SqliteStore final : public Store {
 
   // The database file of a database-model or dedicated tenant.
   Result<std::filesystem::path> DatabasePath(const Tenant& tenant) const;
+  // Closes this store's idle connections to the tenant's database file and
+  // forgets that it was checked; connections still leased close when they
+  // are returned. The next Acquire opens the file afresh — after a restore
+  // replaced it (sqlite_load.cpp).
+  void CloseDatabase(const TenantId& tenant);
+  // Where a restore builds a tenant's new database file before it replaces
+  // the tenant's: beside it (same directory, so the replacing rename is
+  // atomic), under a name DropNamespace also removes.
+  static std::filesystem::path ScratchPath(const std::filesystem::path& database);
   std::size_t open_databases() const { return handles_.size(); }
 
  protected:
