@@ -1,9 +1,8 @@
 #include "problem.hpp"
 
-#include <boost/json.hpp>
+#include "json_writer.hpp"
 
 namespace tenancyd {
-namespace json = boost::json;
 namespace {
 
 constexpr std::size_t kMaxDetailBytes = 512;
@@ -39,15 +38,23 @@ std::size_t Utf8Length(std::string_view s, std::size_t i) noexcept {
 Response Render(const ErrorStatus& row, std::string_view detail, const ProblemInfo& info) {
   const std::string_view code = info.code.empty() ? row.code : info.code;
   const http::status status = info.status ? static_cast<http::status>(info.status) : row.status;
-  json::object body;
-  body["type"] = "urn:tenancy:problem:" + std::string(code);
-  body["title"] = info.status == 422 ? std::string_view("Unprocessable Content") : row.title;
-  body["status"] = static_cast<unsigned>(status);
-  body["detail"] = SafeText(row.hide_detail ? row.generic_detail : detail, kMaxDetailBytes);
-  body["instance"] = SafeText(info.instance, kMaxInstanceBytes);
-  body["code"] = code;
-  body["request_id"] = info.request_id;
-  Response res = JsonResponse(status, body);
+  // Written directly (D56): a flood of refused requests is answered with
+  // these, so they should cost little.
+  std::string body;
+  JsonWriter w(body);
+  w.BeginObject();
+  w.Member("type", "urn:tenancy:problem:" + std::string(code));
+  w.Key("title");
+  w.String(info.status == 422 ? std::string_view("Unprocessable Content") : row.title);
+  w.Member("status", static_cast<std::int64_t>(status));
+  w.Member("detail", SafeText(row.hide_detail ? row.generic_detail : detail, kMaxDetailBytes));
+  w.Member("instance", SafeText(info.instance, kMaxInstanceBytes));
+  w.Key("code");
+  w.String(code);
+  w.Key("request_id");
+  w.String(info.request_id);
+  w.EndObject();
+  Response res = JsonTextResponse(status, std::move(body));
   res.set(http::field::content_type, kProblemType);
   if (status == http::status::unauthorized) {
     res.set(http::field::www_authenticate, info.credential_presented
