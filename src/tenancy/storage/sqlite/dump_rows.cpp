@@ -27,24 +27,6 @@ Result<void> Prepare(sqlite3* db, const std::string& sql, Stmt& out) {
   return {};
 }
 
-int BindParam(sqlite3_stmt* s, int i, const Param& p) {
-  switch (p.index()) {
-    case 1: return sqlite3_bind_int64(s, i, std::get<1>(p));
-    case 2: return sqlite3_bind_double(s, i, std::get<2>(p));
-    case 3: {
-      auto v = std::get<3>(p);
-      return sqlite3_bind_text64(s, i, v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8);
-    }
-    case 4: {
-      auto v = std::get<4>(p);
-      // A zero-length blob must stay a blob, not become NULL.
-      if (v.empty()) return sqlite3_bind_zeroblob(s, i, 0);
-      return sqlite3_bind_blob64(s, i, v.data(), v.size(), SQLITE_STATIC);
-    }
-    default: return sqlite3_bind_null(s, i);
-  }
-}
-
 Result<std::vector<detail::DumpColumn>> Columns(sqlite3* db, const std::string& table) {
   Stmt info;
   if (auto r = Prepare(db,

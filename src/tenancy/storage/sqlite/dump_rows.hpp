@@ -35,9 +35,6 @@ struct Stmt {
 
 Result<void> Prepare(sqlite3* db, const std::string& sql, Stmt& out);
 
-// Binds a borrowed value (SQLITE_STATIC: it must outlive the step).
-int BindParam(sqlite3_stmt* s, int i, const Param& p);
-
 // The columns of `table` (tenant_id left out), as pragma_table_info says;
 // empty when there is no such table.
 Result<std::vector<detail::DumpColumn>> Columns(sqlite3* db, const std::string& table);
