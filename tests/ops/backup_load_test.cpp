@@ -18,40 +18,12 @@
 #include "storage/sqlite/dump_rows.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 #include "storage/tenant_dump.hpp"
+#include "support/raw_sqlite.hpp"
 
 namespace tenancy::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A raw connection, for looking at the files the way another process would.
-class RawDb {
- public:
-  explicit RawDb(const fs::path& path) {
-    REQUIRE(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
-    sqlite3_busy_timeout(db_, 5000);
-  }
-  ~RawDb() { sqlite3_close_v2(db_); }
-  RawDb(const RawDb&) = delete;
-  RawDb& operator=(const RawDb&) = delete;
-
-  // The first column of the first row, as text ("" when there is none).
-  std::string One(const std::string& sql) {
-    sqlite3_stmt* s = nullptr;
-    REQUIRE(sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) == SQLITE_OK);
-    std::string out;
-    const int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW && sqlite3_column_text(s, 0))
-      out = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
-    sqlite3_finalize(s);
-    REQUIRE((rc == SQLITE_ROW || rc == SQLITE_DONE));
-    return out;
-  }
-  int Exec(const std::string& sql) { return sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr); }
-
- private:
-  sqlite3* db_ = nullptr;
-};
 
 fs::path DatabaseOf(World& w, const Tenant& t) {
   auto path = static_cast<sqlite::SqliteStore&>(w.store()).DatabasePath(t);
