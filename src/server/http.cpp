@@ -4,18 +4,15 @@
 
 namespace tenancyd {
 
-Response JsonResponse(http::status status, const boost::json::value& body) {
-  Response res{status, 11};
-  res.set(http::field::content_type, kJsonType);
-  res.body() = boost::json::serialize(body);
-  return res;
-}
-
 Response JsonTextResponse(http::status status, std::string json_text) {
   Response res{status, 11};
   res.set(http::field::content_type, kJsonType);
   res.body() = std::move(json_text);
   return res;
+}
+
+Response JsonResponse(http::status status, const boost::json::value& body) {
+  return JsonTextResponse(status, boost::json::serialize(body));
 }
 
 Target SplitTarget(std::string_view target) noexcept {

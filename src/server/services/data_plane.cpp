@@ -1,6 +1,7 @@
 #include "services/data_plane.hpp"
 
 #include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <charconv>
 
@@ -44,9 +45,7 @@ std::string MillisToRfc3339(std::int64_t unix_millis) {
 }
 
 Response Created(const json::object& body, std::string location) {
-  Response res = JsonResponse(http::status::created, body);
-  res.set(http::field::location, std::move(location));
-  return res;
+  return Created(json::serialize(body), std::move(location));
 }
 
 Response Created(std::string json_text, std::string location) {

@@ -1,12 +1,9 @@
 #include "services/tenant_admin/tenant_self.hpp"
 
-#include <boost/json.hpp>
-
 #include "json_writer.hpp"
 #include "services/control_plane/control_plane.hpp"
 
 namespace tenancyd {
-namespace json = boost::json;
 
 namespace {
 
