@@ -152,6 +152,10 @@ struct QuotaDecision {
   // rate: until the burst is whole again; periodic: until the period ends;
   // gauge: zero. For RateLimit-Reset style headers.
   std::chrono::nanoseconds reset_after{0};
+  // rate: one unit is refilled every this long (the period over the
+  // amount), e.g. for spreading a throttled caller's retries one unit
+  // apart; zero for other kinds and unlimited names.
+  std::chrono::nanoseconds refill_every{0};
 
   explicit operator bool() const noexcept { return allowed; }
 };

@@ -79,7 +79,8 @@ tenancy::Result<std::unique_ptr<App>> App::Open(PlatformOptions platform, AppOpt
       GovernanceParts{.quotas = &p.quotas(),
                       .quarantine = &p.quarantine(),
                       .metering = &p.metering(),
-                      .quarantine_read_only = p.options().quarantine.read_only});
+                      .quarantine_read_only = p.options().quarantine.read_only,
+                      .hold_throttled_connections = app->options_.hold_throttled_connections});
   app->parts_.admission.push_back(app->governance_.get());
   app->parts_.accounting.push_back(app->governance_.get());
   // (observability: routes and accounting sink)
@@ -107,7 +108,7 @@ void App::AddAccounting(Accounting* sink) {
 }
 
 RequestHandler App::handler() const {
-  return [this](Request&& request, const Connection& connection) {
+  return [this](Request&& request, Connection& connection) {
     return Handle(std::move(request), connection);
   };
 }

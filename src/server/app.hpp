@@ -36,6 +36,11 @@ struct AppOptions {
   // The public sign-up (POST /v1/signup) and its per-address limit; the
   // limiter's clock is the platform's.
   SignupOptions signup{};
+  // A caller refused by its request rate has its connection's next read
+  // held until the tenant's next free slot (middleware/governance.hpp, D59).
+  // Turn off when one connection carries several tenants' requests (a
+  // proxy that pools upstream connections).
+  bool hold_throttled_connections = true;
 };
 
 class App {
@@ -43,9 +48,10 @@ class App {
   static tenancy::Result<std::unique_ptr<App>> Open(PlatformOptions platform, AppOptions options);
   ~App();
 
-  Response Handle(Request&& request, const Connection& connection = {}) const {
+  Response Handle(Request&& request, Connection& connection) const {
     return pipeline_->Handle(std::move(request), connection);
   }
+  Response Handle(Request&& request) const { return pipeline_->Handle(std::move(request)); }
   // The server's handler and hooks (readiness drops when the drain begins).
   RequestHandler handler() const;
   ServerHooks hooks();

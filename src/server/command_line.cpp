@@ -35,6 +35,10 @@ constexpr std::string_view kUsage = R"(usage: tenancyd [flags]
   --token-ttl DUR           lifetime of /oauth/token tokens (default 15m, at most 1h)
   --signup-per-hour N       public sign-ups per client address and hour, 0 turns
                             POST /v1/signup off (default 5)
+  --hold-throttled=BOOL     after a 429 for the tenant's request rate, read that
+                            connection's next request only at the tenant's next free
+                            slot (at most 1s); false behind a proxy that pools one
+                            connection for several tenants (default true)
   --demo                    provision three demo tenants, print their credentials and
                             curl lines, then serve (re-runs reuse them with fresh keys)
   --log-level LEVEL         trace, debug, info, warn or error (default info)
@@ -128,7 +132,7 @@ std::string_view Usage() noexcept { return kUsage; }
 namespace {
 
 // Settings that take no value.
-constexpr std::string_view kSwitches[] = {"demo", "access-log", "idle-archive"};
+constexpr std::string_view kSwitches[] = {"demo", "access-log", "idle-archive", "hold-throttled"};
 // Settings that take one (the flag names without "--").
 constexpr std::string_view kValued[] = {
     "listen",         "data",           "store",          "store-admin-url", "master-key-file",
@@ -210,6 +214,7 @@ tenancy::Result<void> Apply(DaemonOptions& o, std::string_view name, const std::
     return {};
   }
   if (name == "demo") return set(SwitchValue(flag, value), o.demo);
+  if (name == "hold-throttled") return set(SwitchValue(flag, value), o.app.hold_throttled_connections);
   // Observability (observability/options.hpp).
   ObservabilityOptions& obs = o.platform.observability;
   if (name == "access-log") return set(SwitchValue(flag, value), obs.access_log);

@@ -110,6 +110,8 @@ struct Exchange {
 
   // -- admission --
   std::chrono::seconds retry_after{0};  // set with a 429/503 refusal
+  // How long the connection's next request waits (Connection::hold_reading).
+  std::chrono::nanoseconds hold_reading{0};
 
   // -- errors --
   // A problem code more precise than the error's Errc row (e.g.

@@ -13,6 +13,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/json/value.hpp>
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -26,12 +27,18 @@ using Response = http::response<http::string_body>;
 inline constexpr std::string_view kJsonType = "application/json";
 inline constexpr std::string_view kProblemType = "application/problem+json";
 
-// What the transport knows about the connection a request came over.
+// What the transport knows about the connection a request came over, and
+// what the handler asks of it.
 struct Connection {
   // The TCP peer's IP address (no proxy header is trusted). Unspecified
   // (0.0.0.0) when the request did not come over a socket, e.g. a test
   // driving the pipeline directly.
   boost::asio::ip::address peer{};
+  // Set by the handler: read this connection's next request only after
+  // this long (its response goes out at once). Zero: at once. The rate
+  // limit sets it on a 429, so a flooding caller's next requests wait in
+  // its own socket rather than in front of other tenants' (D59).
+  std::chrono::nanoseconds hold_reading{0};
 };
 
 // A response with a JSON body (serialized here) and its Content-Type.

@@ -25,7 +25,7 @@ tenancy::Result<Response> Pipeline::Run(Exchange& x) const {
   return route.handler(x);
 }
 
-Response Pipeline::Handle(Request&& request, const Connection& connection) const {
+Response Pipeline::Handle(Request&& request, Connection& connection) const {
   Exchange x(request);
   x.connection = connection;
   x.started = std::chrono::steady_clock::now();
@@ -71,6 +71,7 @@ Response Pipeline::Handle(Request&& request, const Connection& connection) const
   res.set("X-Request-Id", x.request_id);
   res.set("traceparent", FormatTraceparent(x.trace));
   Account(parts_.accounting, x, static_cast<unsigned>(res.result_int()));
+  connection.hold_reading = x.hold_reading;
   return res;
 }
 

@@ -40,8 +40,14 @@ class Pipeline {
   explicit Pipeline(PipelineParts parts);
 
   // `connection`: what the transport knows of the request's connection
-  // (the sign-up limiter keys on its peer address).
-  Response Handle(Request&& request, const Connection& connection = {}) const;
+  // (the sign-up limiter keys on its peer address); its hold_reading is
+  // set (zero unless the rate limit refused the request).
+  Response Handle(Request&& request, Connection& connection) const;
+  // The same for a request that came over no socket (tests).
+  Response Handle(Request&& request) const {
+    Connection none;
+    return Handle(std::move(request), none);
+  }
 
  private:
   tenancy::Result<Response> Run(Exchange& x) const;

@@ -37,9 +37,10 @@
 namespace tenancyd {
 
 // Turns a complete request (and what is known of its connection) into its
-// response. Called on an I/O thread; must not block for long (it holds that
-// thread). Exceptions answer 500.
-using RequestHandler = std::function<Response(Request&&, const Connection&)>;
+// response, and may ask the server to hold the connection's next read
+// (Connection::hold_reading). Called on an I/O thread; must not block for
+// long (it holds that thread). Exceptions answer 500.
+using RequestHandler = std::function<Response(Request&&, Connection&)>;
 
 struct ServerHooks {
   // Run once when the drain begins (e.g. readiness turns false).

@@ -9,6 +9,8 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/serializer.hpp>
 
+#include <utility>
+
 #include "ids.hpp"
 #include "problem.hpp"
 
@@ -70,6 +72,7 @@ net::ip::address PeerOf(const tcp::socket& socket) {
 Session::Session(tcp::socket socket, SessionShared& shared, bool over_capacity)
     : stream_(std::move(socket)),
       read_timer_(stream_.get_executor()),
+      hold_timer_(stream_.get_executor()),
       connection_{.peer = PeerOf(stream_.socket())},
       shared_(shared),
       over_capacity_(over_capacity) {}
@@ -112,12 +115,14 @@ void Session::Abort() {
 }
 
 void Session::ReadNext() {
-  if (closed_ || stop_reading_ || reading_) return;
+  if (closed_ || stop_reading_ || reading_ || holding_) return;
   if (draining_) {
     stop_reading_ = true;
     if (queue_.empty()) CloseGracefully();
     return;
   }
+  if (connection_.hold_reading.count() > 0)
+    return HoldReading(std::exchange(connection_.hold_reading, std::chrono::nanoseconds{0}));
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(shared_.options.max_header_bytes));
   parser_->body_limit(static_cast<std::uint64_t>(shared_.options.max_body_bytes));
@@ -127,6 +132,16 @@ void Session::ReadNext() {
   stream_.expires_after(shared_.options.idle_timeout);
   stream_.async_read_some(buffer_.prepare(kFirstRead),
                           beast::bind_front_handler(&Session::OnFirstBytes, shared_from_this()));
+}
+
+void Session::HoldReading(std::chrono::nanoseconds hold) {
+  holding_ = true;
+  hold_timer_.expires_after(hold);
+  hold_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    self->holding_ = false;
+    if (ec) return;  // cancelled: the session closed
+    self->ReadNext();
+  });
 }
 
 void Session::OnFirstBytes(beast::error_code ec, std::size_t n) {
@@ -324,6 +339,7 @@ void Session::CloseNow() {
   if (closed_) return;
   closed_ = true;
   read_timer_.cancel();
+  hold_timer_.cancel();
   beast::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
   stream_.close();

@@ -10,6 +10,11 @@
 // lingering close: the send side is shut and unread input is discarded for
 // a bounded time, so the client sees the response rather than a reset.
 //
+// A handler may ask for the connection's next read to be held
+// (Connection::hold_reading: a rate-limited caller): its response goes out
+// at once, and the next request is read when the hold timer fires, bytes
+// already buffered included.
+//
 // The read timeout is a timer of the session's own, not the stream's
 // expiry (which closes the socket): a request that has not fully arrived in
 // time is answered 408 `request_timeout` before the connection closes. A
@@ -86,6 +91,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void ReadNext();
+  void HoldReading(std::chrono::nanoseconds hold);
   void OnFirstBytes(boost::beast::error_code ec, std::size_t n);
   bool ParseBuffered();
   void ReadRequest();
@@ -102,6 +108,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   boost::beast::tcp_stream stream_;
   boost::asio::steady_timer read_timer_;
+  boost::asio::steady_timer hold_timer_;
   Connection connection_;
   boost::beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -111,6 +118,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::array<char, 4096> scratch_{};
   std::size_t lingered_bytes_ = 0;
   bool reading_ = false;       // a read is outstanding
+  bool holding_ = false;       // the next read waits for the hold timer
   bool idle_wait_ = false;     // ... and it waits for a request's first byte
   bool stop_reading_ = false;  // no further requests on this connection
   bool draining_ = false;

@@ -78,6 +78,7 @@ TEST_CASE("Rate: the burst passes at once, one more waits exactly one emission i
   CHECK(denied.remaining == 0);
   CHECK(denied.retry_after == milliseconds(100));
   CHECK(denied.reset_after == milliseconds(500));
+  CHECK(denied.refill_every == milliseconds(100));
 
   w.clock.Advance(milliseconds(99));
   denied = h->TryConsume();

@@ -42,6 +42,11 @@ TEST_CASE("defaults and every flag", "[server][flags]") {
   CHECK(o->platform.webhook_ca_file == "/etc/hooks-ca.pem");
   CHECK(d->platform.webhook_ca_file.empty());  // the system trust store
   CHECK(Usage().find("--webhook-ca-file PATH") != std::string_view::npos);
+  CHECK(d->app.hold_throttled_connections);
+  auto unheld = Parse({"--hold-throttled=false"});
+  REQUIRE(unheld);
+  CHECK_FALSE(unheld->app.hold_throttled_connections);
+  CHECK_FALSE(Parse({"--hold-throttled=sometimes"}));
 
   // Observability: defaults, then every flag.
   const ObservabilityOptions defaults;

@@ -100,6 +100,70 @@ TEST_CASE("a tenant past its request rate gets 429 rate_limited with Retry-After
   CHECK(Ping(w, a).result() == S::ok);
 }
 
+TEST_CASE("a rate refusal holds the caller's connection until the tenant's next free slot",
+          "[server][governance][hold]") {
+  AppWorld w;
+  const Onboarded a = w.Onboard("alpha");
+  const Onboarded b = w.Onboard("beta");
+  // The governance clock stands still: every refusal waits the same 200 ms
+  // for its unit, and the real clock barely moves between the calls.
+  SetRate(w, a, 5, 1s, 1);
+  const auto ping = [&](const Onboarded& t, Connection& c) {
+    return w.app().Handle(WithBearer(MakeRequest(http::verb::get, "/t/" + t.slug + "/v1/ping"), t.key),
+                          c);
+  };
+  Connection first, second, third, neighbour;
+  REQUIRE(ping(a, first).result() == S::ok);
+  CHECK(first.hold_reading == std::chrono::nanoseconds{0});
+  REQUIRE(ping(a, first).result() == S::too_many_requests);
+  REQUIRE(ping(a, second).result() == S::too_many_requests);
+  REQUIRE(ping(a, third).result() == S::too_many_requests);
+  // Each refusal takes the next slot, one unit (200 ms) after the last:
+  // the held connections wake one at a time, not together.
+  CHECK(first.hold_reading > 150ms);
+  CHECK(first.hold_reading <= 200ms);
+  CHECK(second.hold_reading - first.hold_reading > 150ms);
+  CHECK(second.hold_reading - first.hold_reading <= 200ms);
+  CHECK(third.hold_reading - second.hold_reading > 150ms);
+  // Slots never lie more than kMaxReadHold ahead.
+  for (int i = 0; i < 6; ++i) {
+    Connection c;
+    REQUIRE(ping(a, c).result() == S::too_many_requests);
+    CHECK(c.hold_reading > std::chrono::nanoseconds{0});
+    CHECK(c.hold_reading <= kMaxReadHold);
+  }
+  // A served request clears a hold the connection was given before, and
+  // another tenant is never held for A's flood.
+  w.clock().Advance(1s);
+  REQUIRE(ping(a, first).result() == S::ok);
+  CHECK(first.hold_reading == std::chrono::nanoseconds{0});
+  for (int i = 0; i < 5; ++i) {
+    REQUIRE(ping(b, neighbour).result() == S::ok);
+    CHECK(neighbour.hold_reading == std::chrono::nanoseconds{0});
+  }
+  // A wait longer than kMaxReadHold is held for kMaxReadHold.
+  SetRate(w, a, 1, 8000h, 1);
+  Connection slow;
+  (void)ping(a, slow);  // takes the fresh burst, if any
+  REQUIRE(ping(a, slow).result() == S::too_many_requests);
+  CHECK(slow.hold_reading == kMaxReadHold);
+}
+
+TEST_CASE("with holding turned off, a refusal holds nothing", "[server][governance][hold]") {
+  AppOptions options;
+  options.hold_throttled_connections = false;
+  AppWorld w(options);
+  const Onboarded a = w.Onboard("alpha");
+  SetRate(w, a, 1, 1h, 1);
+  Connection c;
+  const auto ping = [&] {
+    return w.app().Handle(WithBearer(MakeRequest(http::verb::get, "/t/alpha/v1/ping"), a.key), c);
+  };
+  REQUIRE(ping().result() == S::ok);
+  RequireProblem(ping(), S::too_many_requests, "rate_limited");
+  CHECK(c.hold_reading == std::chrono::nanoseconds{0});
+}
+
 TEST_CASE("racing threads get exactly the rate's burst, and only served requests are metered",
           "[server][governance]") {
   AppWorld w;

@@ -18,7 +18,8 @@ namespace net = boost::asio;
 Connection From(std::string_view ip) { return Connection{.peer = net::ip::make_address(ip)}; }
 
 Response SignUpAs(AppWorld& w, std::string_view ip, const std::string& body) {
-  return w.app().Handle(MakeRequest(V::post, "/v1/signup", body), From(ip));
+  Connection from = From(ip);
+  return w.app().Handle(MakeRequest(V::post, "/v1/signup", body), from);
 }
 
 std::string Body(const std::string& slug, const std::string& email = "ops@example.com") {
@@ -106,8 +107,8 @@ TEST_CASE("sign-up refuses bad input with 400 naming the field and creates nothi
     CHECK(Str(BodyJson(res), "detail").find(c.field) != std::string::npos);
   }
   RequireProblem(SignUpAs(w, "198.51.100.7", "{not json"), S::bad_request, "invalid_argument");
-  RequireProblem(w.app().Handle(MakeRequest(V::post, "/v1/signup", Body("a-b"), "text/plain"),
-                                From("198.51.100.7")),
+  Connection from = From("198.51.100.7");
+  RequireProblem(w.app().Handle(MakeRequest(V::post, "/v1/signup", Body("a-b"), "text/plain"), from),
                  S::bad_request, "invalid_argument");
   CHECK(TenantCount(w) == before);
   CHECK(!w.app().platform().directory().GetBySlug("a-b"));

@@ -30,6 +30,7 @@ tenancy::Result<void> Admit(std::span<Admission* const> plugins, Exchange& x) {
     AdmissionVerdict v = plugin->Admit(*x.context, *x.route);
     if (v.refusal) {
       x.retry_after = v.retry_after;
+      x.hold_reading = v.hold_reading;
       x.problem_code = v.problem_code;
       return std::move(*v.refusal);
     }

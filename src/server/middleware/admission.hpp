@@ -27,13 +27,16 @@ struct Route;
 struct AdmissionVerdict {
   std::optional<tenancy::Error> refusal{};  // empty: admitted
   std::chrono::seconds retry_after{0};      // with kResourceExhausted / kUnavailable
+  // How long the caller's connection is not read after this refusal
+  // (Connection::hold_reading); zero: read on at once.
+  std::chrono::nanoseconds hold_reading{0};
   // The problem's code when more precise than the Errc's (a static string).
   std::string_view problem_code{};
 
   static AdmissionVerdict Admit() { return {}; }
   static AdmissionVerdict Refuse(tenancy::Error e, std::chrono::seconds retry_after = {},
                                  std::string_view problem_code = {}) {
-    return {std::move(e), retry_after, problem_code};
+    return {std::move(e), retry_after, {}, problem_code};
   }
 };
 

@@ -8,7 +8,12 @@
 //      read: anything but GET/HEAD, or a route marked reads_only, answers
 //      403 `tenant_read_only`;
 //   2. the `api.requests` rate of the tenant's plan: 429 `rate_limited`
-//      with `Retry-After` (whole seconds, rounded up).
+//      with `Retry-After` (whole seconds, rounded up). The refused
+//      connection's next request is then not read before the tenant's next
+//      free slot (Connection::hold_reading, at most kMaxReadHold): slots are
+//      one refilled unit apart, so a flood waits in its own sockets and its
+//      connections wake one per unit instead of crowding the I/O threads
+//      other tenants are served by (D59).
 // Accounting, per request resolved to a tenant:
 //   - meters `api.requests` for requests that got a context inside the
 //     tenant and were not throttled (what invoices bill: anonymous traffic
@@ -61,7 +66,13 @@ struct GovernanceParts {
   tenancy::Metering* metering = nullptr;           // REQUIRED
   // Refuse writes of quarantined tenants (see above).
   bool quarantine_read_only = true;
+  // Hold a rate-limited caller's connection (see above). Off only where
+  // one connection carries several tenants' requests (a pooling proxy).
+  bool hold_throttled_connections = true;
 };
+
+// The longest a throttled connection is held.
+inline constexpr std::chrono::nanoseconds kMaxReadHold = std::chrono::seconds{1};
 
 class Governance final : public Admission, public Accounting {
  public:

@@ -20,6 +20,9 @@ struct Governance::Entry {
   std::atomic<std::uint64_t> throttled{0};
   std::atomic<std::int64_t> latency_sum_ns{0};
   std::atomic<std::int64_t> latency_max_ns{0};
+  // The steady-clock time (ns) from which the next held connection of this
+  // tenant may be read again (governance_admission.cpp).
+  std::atomic<std::int64_t> next_read_slot_ns{0};
 
   TenantLoad Load() const {
     TenantLoad l;

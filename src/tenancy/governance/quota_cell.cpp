@@ -84,6 +84,7 @@ inline QuotaDecision QuotaCell::Rate(const quota::Params& p, std::int64_t now,
   d.limited = true;
   d.kind = LimitKind::kRate;
   d.limit = p.amount;
+  d.refill_every = nanoseconds(p.emission);
   const std::int64_t increment = p.emission * n;  // <= tolerance: no overflow
   std::int64_t tat = tat_.load(std::memory_order_relaxed);
   for (;;) {
