@@ -1,23 +1,12 @@
 #include "json_writer.hpp"
 
-#include <boost/json/serialize.hpp>
-#include <boost/json/string_view.hpp>
-
 #include <charconv>
 #include <cmath>
 
+#include "tenancy/json_text.hpp"
+#include "tenancy/rfc3339.hpp"
+
 namespace tenancyd {
-namespace {
-
-// Whether Boost.JSON's serializer would copy `text` unchanged: no quote,
-// backslash or control byte.
-bool NeedsNoEscape(std::string_view text) noexcept {
-  for (const char c : text)
-    if (static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\') return false;
-  return true;
-}
-
-}  // namespace
 
 void JsonWriter::Separate() {
   if (after_key_) {
@@ -57,15 +46,7 @@ void JsonWriter::Key(std::string_view name) {
   after_key_ = true;
 }
 
-void JsonWriter::Quoted(std::string_view text) {
-  if (NeedsNoEscape(text)) {
-    out_ += '"';
-    out_.append(text);
-    out_ += '"';
-    return;
-  }
-  out_ += boost::json::serialize(boost::json::string_view(text.data(), text.size()));
-}
+void JsonWriter::Quoted(std::string_view text) { tenancy::AppendJsonString(out_, text); }
 
 void JsonWriter::String(std::string_view text) {
   Separate();
@@ -98,6 +79,13 @@ void JsonWriter::Bool(bool b) {
 void JsonWriter::Null() {
   Separate();
   out_ += "null";
+}
+
+void JsonWriter::Instant(tenancy::TimePoint t) {
+  Separate();
+  out_ += '"';
+  tenancy::AppendRfc3339(out_, t);  // digits, '-', ':', 'T', '.', 'Z': nothing to escape
+  out_ += '"';
 }
 
 void JsonWriter::StringOrNull(const std::optional<std::string>& text) {

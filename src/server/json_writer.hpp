@@ -12,8 +12,9 @@
 //   w.EndObject();
 //
 // The text is what Boost.JSON would write for the same value, read back:
-// strings escaped by Boost.JSON's own serializer whenever they need any
-// escape (quotes, backslashes, control bytes; other bytes pass through, as
+// strings through tenancy::AppendJsonString (tenancy/json_text.hpp), so
+// escaped by Boost.JSON's own serializer whenever they need any escape
+// (quotes, backslashes, control bytes; other bytes pass through, as
 // there), integers exactly, doubles as the shortest text that reads back
 // the same double (std::to_chars) and always with a fraction or exponent,
 // so a parser reads a double again; non-finite doubles as null. A property
@@ -27,6 +28,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "tenancy/clock.hpp"
 
 namespace tenancyd {
 
@@ -46,6 +49,8 @@ class JsonWriter {
   void Double(double d);
   void Bool(bool b);
   void Null();
+  // An instant as an RFC 3339 string (tenancy/rfc3339.hpp).
+  void Instant(tenancy::TimePoint t);
   // The value, or null when empty.
   void StringOrNull(const std::optional<std::string>& text);
   void IntOrNull(const std::optional<std::int64_t>& n);

@@ -184,8 +184,11 @@ TEST_CASE("JsonWriter writes strings as Boost.JSON does and doubles that stay do
   w.Member("d", std::optional<std::string>{"x\"y"});
   w.Member("e", 2.5);
   w.Member("f", std::string("g"));
+  w.Key("t");
+  w.Instant(tenancy::FromUnixMillis(1'764'291'723'456));
   w.EndObject();
-  CHECK(text == R"({"a":[1,{},null,7],"b":false,"c":null,"d":"x\"y","e":2.5,"f":"g"})");
+  CHECK(text == R"({"a":[1,{},null,7],"b":false,"c":null,"d":"x\"y","e":2.5,"f":"g",)"
+                R"("t":"2025-11-28T01:02:03.456Z"})");
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "ops/log_text.hpp"
+#include "tenancy/json_text.hpp"
 #include "tenancy/log.hpp"
 #include "tenancy/rfc3339.hpp"
 
@@ -50,7 +51,7 @@ void AppendKeyValue(std::string& out, Scratch& s, std::string_view key, std::str
   out += "\":";
   s.clean.clear();
   detail::log::AppendCleanText(s.clean, s.work, value, max_bytes, scrub);
-  detail::log::AppendJsonString(out, s.clean);
+  AppendJsonString(out, s.clean);
 }
 
 // IsCredentialFieldName, remembered per thread: a process logs a small,
@@ -93,10 +94,10 @@ void AppendFields(std::string& out, Scratch& s, std::span<const LogField> fields
     first = false;
     s.clean.clear();
     detail::log::AppendCleanText(s.clean, s.work, f.name(), max_bytes, false);
-    detail::log::AppendJsonString(out, s.clean);
+    AppendJsonString(out, s.clean);
     out += ':';
     if (f.kind() == LogField::Kind::kSecret || IsCredentialName(f.name())) {
-      detail::log::AppendJsonString(out, kRedacted);
+      AppendJsonString(out, kRedacted);
       continue;
     }
     switch (f.kind()) {
@@ -108,7 +109,7 @@ void AppendFields(std::string& out, Scratch& s, std::span<const LogField> fields
       case LogField::Kind::kString:
         s.clean.clear();
         detail::log::AppendCleanText(s.clean, s.work, f.string_value(), max_bytes, true);
-        detail::log::AppendJsonString(out, s.clean);
+        AppendJsonString(out, s.clean);
         break;
       case LogField::Kind::kSecret: break;  // handled above
     }

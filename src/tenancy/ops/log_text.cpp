@@ -1,6 +1,5 @@
-// Making text safe for a line: cut, UTF-8 repaired, scrubbed, escaped.
-#include <boost/json/serializer.hpp>
-
+// Making text safe for a line: cut, UTF-8 repaired, scrubbed (escaping:
+// tenancy/json_text.hpp).
 #include "ops/log_text.hpp"
 #include "ops/log_utf8.hpp"
 
@@ -13,17 +12,6 @@ bool IsAscii(std::string_view text) noexcept {
   unsigned char any = 0;
   for (const char c : text) any |= static_cast<unsigned char>(c);
   return any < 0x80;
-}
-
-// True when Boost.JSON's serializer would write `text` unchanged between
-// the quotes: no quote, backslash or control character. (It passes other
-// bytes, UTF-8 included, through as they are.)
-bool NeedsNoEscape(std::string_view text) noexcept {
-  for (const char c : text) {
-    const auto b = static_cast<unsigned char>(c);
-    if (b < 0x20 || c == '"' || c == '\\') return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -47,22 +35,6 @@ void AppendCleanText(std::string& out, std::string& scratch, std::string_view te
     AppendScrubbed(out, scratch);
   else
     out.append(scratch);
-}
-
-void AppendJsonString(std::string& out, std::string_view text) {
-  if (NeedsNoEscape(text)) {
-    out += '"';
-    out.append(text);
-    out += '"';
-    return;
-  }
-  boost::json::serializer sr;
-  sr.reset(text);
-  char buf[512];
-  while (!sr.done()) {
-    const auto chunk = sr.read(buf, sizeof buf);
-    out.append(chunk.data(), chunk.size());
-  }
 }
 
 }  // namespace tenancy::detail::log

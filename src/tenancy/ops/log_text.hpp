@@ -1,5 +1,5 @@
 // How a log line's text is made safe: truncation, UTF-8 repair, credential
-// scrubbing (rule 4 of log.hpp), and JSON string escaping by Boost.JSON.
+// scrubbing (rule 4 of log.hpp). JSON escaping: tenancy/json_text.hpp.
 #pragma once
 
 #include <string>
@@ -15,9 +15,5 @@ void AppendCleanText(std::string& out, std::string& scratch, std::string_view te
 
 // Replaces the credential shapes in `text` (see log.hpp, rule 4).
 void AppendScrubbed(std::string& out, std::string_view text);
-
-// Appends `text` as a JSON string literal (quotes included), escaped by
-// Boost.JSON's serializer.
-void AppendJsonString(std::string& out, std::string_view text);
 
 }  // namespace tenancy::detail::log
