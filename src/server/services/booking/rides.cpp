@@ -71,7 +71,11 @@ tenancy::Result<void> AppendRideEvent(DataPlane& dp, tenancy::Transaction& tx,
 
 void WriteRide(JsonWriter& w, const Ride& r) {
   const auto time = [&](std::string_view name, const std::optional<std::int64_t>& millis) {
-    w.Member(name, millis ? std::optional<std::string>(MillisToRfc3339(*millis)) : std::nullopt);
+    w.Key(name);
+    if (millis)
+      w.Instant(tenancy::FromUnixMillis(*millis));
+    else
+      w.Null();
   };
   w.BeginObject();
   w.Member("id", r.id);
@@ -80,7 +84,11 @@ void WriteRide(JsonWriter& w, const Ride& r) {
   w.BeginObject();
   w.Member("lon", r.pickup_lon);
   w.Member("lat", r.pickup_lat);
-  w.Member("zone", r.pickup_zone.empty() ? std::nullopt : std::optional<std::string>(r.pickup_zone));
+  w.Key("zone");
+  if (r.pickup_zone.empty())
+    w.Null();
+  else
+    w.String(r.pickup_zone);
   w.EndObject();
   w.Key("dropoff");
   w.BeginObject();
