@@ -39,7 +39,15 @@ void JsonWriter::EndArray() {
   first_ = false;
 }
 
-void JsonWriter::Key(std::string_view name) {
+void JsonWriter::Key(JsonKey name) {
+  Separate();
+  out_ += '"';
+  out_.append(name.view());
+  out_ += "\":";
+  after_key_ = true;
+}
+
+void JsonWriter::EscapedKey(std::string_view name) {
   Separate();
   Quoted(name);
   out_ += ':';
@@ -98,27 +106,27 @@ void JsonWriter::IntOrNull(const std::optional<std::int64_t>& n) {
   Null();
 }
 
-void JsonWriter::Member(std::string_view name, const std::string& text) {
+void JsonWriter::Member(JsonKey name, const std::string& text) {
   Key(name);
   String(text);
 }
 
-void JsonWriter::Member(std::string_view name, std::int64_t n) {
+void JsonWriter::Member(JsonKey name, std::int64_t n) {
   Key(name);
   Int(n);
 }
 
-void JsonWriter::Member(std::string_view name, double d) {
+void JsonWriter::Member(JsonKey name, double d) {
   Key(name);
   Double(d);
 }
 
-void JsonWriter::Member(std::string_view name, const std::optional<std::string>& text) {
+void JsonWriter::Member(JsonKey name, const std::optional<std::string>& text) {
   Key(name);
   StringOrNull(text);
 }
 
-void JsonWriter::Member(std::string_view name, const std::optional<std::int64_t>& n) {
+void JsonWriter::Member(JsonKey name, const std::optional<std::int64_t>& n) {
   Key(name);
   IntOrNull(n);
 }

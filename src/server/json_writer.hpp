@@ -33,6 +33,23 @@
 
 namespace tenancyd {
 
+// An object member's name fixed in the source: a string literal, checked
+// when compiling to need no JSON escape, so it is written as it is. (A name
+// that comes from data goes through JsonWriter::EscapedKey.)
+class JsonKey {
+ public:
+  template <std::size_t N>
+  consteval JsonKey(const char (&name)[N]) : name_(name, N - 1) {  // NOLINT: implicit by design
+    for (const char c : name_)
+      if (static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\')
+        throw "a JsonKey literal must need no JSON escape";
+  }
+  constexpr std::string_view view() const noexcept { return name_; }
+
+ private:
+  std::string_view name_;
+};
+
 class JsonWriter {
  public:
   explicit JsonWriter(std::string& out) noexcept : out_(out) {}
@@ -42,7 +59,9 @@ class JsonWriter {
   void BeginArray();
   void EndArray();
   // An object member's name; the next call writes its value.
-  void Key(std::string_view name);
+  void Key(JsonKey name);
+  // The same for a name from data, escaped as it needs.
+  void EscapedKey(std::string_view name);
 
   void String(std::string_view text);
   void Int(std::int64_t n);
@@ -56,11 +75,11 @@ class JsonWriter {
   void IntOrNull(const std::optional<std::int64_t>& n);
 
   // Key(name) and then the value (an empty optional: null).
-  void Member(std::string_view name, const std::string& text);
-  void Member(std::string_view name, std::int64_t n);
-  void Member(std::string_view name, double d);
-  void Member(std::string_view name, const std::optional<std::string>& text);
-  void Member(std::string_view name, const std::optional<std::int64_t>& n);
+  void Member(JsonKey name, const std::string& text);
+  void Member(JsonKey name, std::int64_t n);
+  void Member(JsonKey name, double d);
+  void Member(JsonKey name, const std::optional<std::string>& text);
+  void Member(JsonKey name, const std::optional<std::int64_t>& n);
 
  private:
   // The comma before a container's second and later members.

@@ -39,7 +39,7 @@ class TwinBuilder {
         writer_.BeginObject();
         for (int i = 0, n = static_cast<int>(Pick(5)); i < n; ++i) {
           std::string key = Text() + "#" + std::to_string(i);  // distinct keys
-          writer_.Key(key);
+          writer_.EscapedKey(key);
           json::value v = Value(depth + 1);
           o.emplace(key, std::move(v));
         }

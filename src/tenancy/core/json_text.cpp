@@ -8,18 +8,30 @@
 namespace tenancy {
 namespace {
 
-constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+// Words of 8 or 4 bytes, tested for a byte to escape all at once ("Bit
+// Twiddling Hacks": hasless and haszero, exact as to whether any byte
+// matches).
+template <class Word>
+constexpr Word kOnes = static_cast<Word>(~Word{0}) / 0xFF;
 
-// A high bit in each byte of `x` that is zero ("Bit Twiddling Hacks",
-// haszero: exact, no false positives in the byte it marks first, and any
-// marked byte means some byte was zero).
-constexpr std::uint64_t ZeroBytes(std::uint64_t x) noexcept { return (x - kOnes) & ~x & kHighs; }
+template <class Word>
+constexpr Word ZeroBytes(Word x) noexcept {
+  return static_cast<Word>((x - kOnes<Word>) & ~x & (kOnes<Word> * 0x80));
+}
 
 // Some byte of `x` is below 0x20, '"' or '\\'.
-constexpr bool AnyToEscape(std::uint64_t x) noexcept {
-  const std::uint64_t below_space = (x - kOnes * 0x20) & ~x & kHighs;
-  return (below_space | ZeroBytes(x ^ (kOnes * '"')) | ZeroBytes(x ^ (kOnes * '\\'))) != 0;
+template <class Word>
+constexpr bool AnyToEscape(Word x) noexcept {
+  const Word below_space = static_cast<Word>((x - kOnes<Word> * 0x20) & ~x & (kOnes<Word> * 0x80));
+  return (below_space | ZeroBytes<Word>(x ^ (kOnes<Word> * '"')) |
+          ZeroBytes<Word>(x ^ (kOnes<Word> * '\\'))) != 0;
+}
+
+template <class Word>
+bool AnyToEscapeAt(const char* p) noexcept {
+  Word word;
+  std::memcpy(&word, p, sizeof word);
+  return AnyToEscape(word);
 }
 
 constexpr bool ToEscape(unsigned char b) noexcept { return b < 0x20 || b == '"' || b == '\\'; }
@@ -28,25 +40,25 @@ constexpr bool ToEscape(unsigned char b) noexcept { return b < 0x20 || b == '"' 
 
 bool JsonNeedsNoEscape(std::string_view text) noexcept {
   const char* p = text.data();
-  std::size_t n = text.size();
-  for (; n >= 8; p += 8, n -= 8) {
-    std::uint64_t word;
-    std::memcpy(&word, p, 8);
-    if (AnyToEscape(word)) return false;
+  const std::size_t n = text.size();
+  // Whole words, the last one overlapping the one before: a byte tested
+  // twice is no harm.
+  if (n >= 8) {
+    for (std::size_t i = 0; i + 8 < n; i += 8)
+      if (AnyToEscapeAt<std::uint64_t>(p + i)) return false;
+    return !AnyToEscapeAt<std::uint64_t>(p + n - 8);
   }
-  for (; n > 0; ++p, --n)
-    if (ToEscape(static_cast<unsigned char>(*p))) return false;
+  if (n >= 4) return !AnyToEscapeAt<std::uint32_t>(p) && !AnyToEscapeAt<std::uint32_t>(p + n - 4);
+  for (std::size_t i = 0; i < n; ++i)
+    if (ToEscape(static_cast<unsigned char>(p[i]))) return false;
   return true;
 }
 
 void AppendJsonString(std::string& out, std::string_view text) {
   if (JsonNeedsNoEscape(text)) {
-    const std::size_t at = out.size();
-    out.resize(at + text.size() + 2);
-    char* p = out.data() + at;
-    *p = '"';
-    if (!text.empty()) std::memcpy(p + 1, text.data(), text.size());
-    p[text.size() + 1] = '"';
+    out += '"';
+    out.append(text);
+    out += '"';
     return;
   }
   boost::json::serializer sr;

@@ -70,7 +70,7 @@ tenancy::Result<void> AppendRideEvent(DataPlane& dp, tenancy::Transaction& tx,
 }
 
 void WriteRide(JsonWriter& w, const Ride& r) {
-  const auto time = [&](std::string_view name, const std::optional<std::int64_t>& millis) {
+  const auto time = [&](JsonKey name, const std::optional<std::int64_t>& millis) {
     w.Key(name);
     if (millis)
       w.Instant(tenancy::FromUnixMillis(*millis));
