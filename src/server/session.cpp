@@ -3,16 +3,15 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/buffers_range.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/serializer.hpp>
 
 #include <utility>
 
 #include "ids.hpp"
 #include "problem.hpp"
+#include "response_head.hpp"
 
 namespace tenancyd {
 namespace beast = boost::beast;
@@ -277,24 +276,15 @@ void Session::Enqueue(Response&& response) {
 
 void Session::WriteFront() {
   stream_.expires_after(shared_.options.write_timeout);
-  // Beast's serializer renders the header into one buffer of the session's;
-  // the header and the body then go out in one gathered write. Handing the
-  // message to http::async_write instead walks the serializer's composite
-  // buffer sequence on every partial write, which costs about a third of
-  // a small request's instructions (docs/load-benchmarks.md).
+  // The head is rendered into one buffer of the session's (as Beast's
+  // serializer would write it, response_head.hpp); head and body then go
+  // out in one gathered write. Handing the message to http::async_write
+  // instead walks the serializer's composite buffer sequence on every
+  // partial write, which cost about a third of a small request's
+  // instructions (docs/load-benchmarks.md).
   Response& response = queue_.front();
   head_.clear();
-  http::response_serializer<http::string_body> serializer(response);
-  serializer.split(true);
-  beast::error_code ec;
-  while (!serializer.is_header_done()) {
-    serializer.next(ec, [&](beast::error_code&, const auto& buffers) {
-      for (const net::const_buffer b : beast::buffers_range_ref(buffers))
-        head_.append(static_cast<const char*>(b.data()), b.size());
-      serializer.consume(beast::buffer_bytes(buffers));
-    });
-    if (ec) return CloseNow();
-  }
+  AppendResponseHead(head_, response);
   const std::array<net::const_buffer, 2> out{net::buffer(head_), net::buffer(response.body())};
   net::async_write(stream_, out, beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
 }
