@@ -75,6 +75,7 @@ tenancy::Result<std::unique_ptr<App>> App::Open(PlatformOptions platform, AppOpt
   app->parts_.resolver = &p.resolver();
   app->parts_.catalog = &p.roles();
   app->parts_.auth_settings = app->options_.auth;
+  app->parts_.cpu_read_interval = p.options().observability.cpu_read_interval;
   app->governance_ = std::make_unique<Governance>(
       GovernanceParts{.quotas = &p.quotas(),
                       .quarantine = &p.quarantine(),

@@ -45,6 +45,8 @@ constexpr std::string_view kUsage = R"(usage: tenancyd [flags]
   --access-log=BOOL         one log line per request (default true)
   --log-flush-interval DUR  stderr log lines written in batches this often (sooner per
                             64 KiB or at a warning); 0s: each line at once (default 100ms)
+  --cpu-read-interval DUR   how often an I/O thread reads its CPU clock for per-tenant
+                            CPU time (a system call); 0s: every request (default 1ms)
   --log-lines-per-tenant N  log lines kept in memory per tenant for the log routes
                             (default 1000, at most 1000000)
   --metrics-max-tenants N   tenant rows per metric family before tenants fold into
@@ -140,7 +142,7 @@ constexpr std::string_view kValued[] = {
     "drain-timeout",  "max-header-bytes", "max-body-bytes", "pipeline-limit", "max-connections",
     "token-ttl",      "signup-per-hour", "log-level", "log-flush-interval", "log-lines-per-tenant",
     "metrics-max-tenants", "slo-evaluate-interval", "activity-flush-interval",
-    "storage-refresh-interval", "webhook-ca-file"};
+    "storage-refresh-interval", "webhook-ca-file", "cpu-read-interval"};
 
 bool IsSwitch(std::string_view name) {
   for (auto s : kSwitches)
@@ -236,6 +238,13 @@ tenancy::Result<void> Apply(DaemonOptions& o, std::string_view name, const std::
   if (name == "metrics-max-tenants") return count(obs.metrics_max_tenants);
   if (name == "slo-evaluate-interval") return set(Duration(flag, value), obs.slo_evaluate_interval);
   if (name == "log-flush-interval") return set(Duration(flag, value), obs.log_flush_interval);
+  if (name == "cpu-read-interval") {
+    auto d = Duration(flag, value);
+    if (!d) return d.error();
+    if (*d > std::chrono::seconds{1}) return Fail(Errc::kInvalidArgument, flag + " must be at most 1s");
+    obs.cpu_read_interval = std::chrono::duration_cast<std::chrono::microseconds>(*d);
+    return {};
+  }
   if (name == "activity-flush-interval") return set(Duration(flag, value), obs.activity_flush_interval);
   if (name == "storage-refresh-interval") return set(Duration(flag, value), obs.storage_refresh_interval);
   return Fail(Errc::kInvalidArgument, "unknown flag " + flag.substr(0, 64));

@@ -70,7 +70,7 @@ Response Pipeline::Handle(Request&& request, Connection& connection) const {
   }
   res.set("X-Request-Id", x.request_id);
   res.set("traceparent", FormatTraceparent(x.trace));
-  Account(parts_.accounting, x, static_cast<unsigned>(res.result_int()));
+  Account(parts_.accounting, x, static_cast<unsigned>(res.result_int()), parts_.cpu_read_interval);
   connection.hold_reading = x.hold_reading;
   return res;
 }

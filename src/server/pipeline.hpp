@@ -32,6 +32,8 @@ struct PipelineParts {
   AuthSettings auth_settings{};
   std::vector<Admission*> admission{};    // the quota/quarantine seam
   std::vector<Accounting*> accounting{};  // the metering seam
+  // How often a thread reads its CPU clock (ObservabilityOptions).
+  std::chrono::nanoseconds cpu_read_interval{0};
 };
 
 class Pipeline {

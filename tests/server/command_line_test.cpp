@@ -43,6 +43,11 @@ TEST_CASE("defaults and every flag", "[server][flags]") {
   CHECK(d->platform.webhook_ca_file.empty());  // the system trust store
   CHECK(Usage().find("--webhook-ca-file PATH") != std::string_view::npos);
   CHECK(d->app.hold_throttled_connections);
+  CHECK(d->platform.observability.cpu_read_interval == std::chrono::milliseconds(1));
+  auto every = Parse({"--cpu-read-interval", "0s"});
+  REQUIRE(every);
+  CHECK(every->platform.observability.cpu_read_interval.count() == 0);
+  CHECK_FALSE(Parse({"--cpu-read-interval", "2s"}));
   auto unheld = Parse({"--hold-throttled=false"});
   REQUIRE(unheld);
   CHECK_FALSE(unheld->app.hold_throttled_connections);

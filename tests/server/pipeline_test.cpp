@@ -250,6 +250,60 @@ TEST_CASE("admission plugs refuse with 429 and Retry-After — accounting sees e
   CHECK_FALSE(recorder.rows[4].principal);
 }
 
+// What accounting saw of each request's CPU.
+class CpuRecorder final : public Accounting {
+ public:
+  struct Row {
+    std::chrono::nanoseconds cpu;
+    bool read;
+  };
+  void Record(const AccountingRecord& r) noexcept override { rows.push_back({r.cpu, r.cpu_read}); }
+  std::vector<Row> rows;
+};
+
+// `requests` pings as `t` on a thread of its own (fresh thread-local CPU
+// clock state); returns how many were not answered 200.
+int PingsOnNewThread(AppWorld& w, const Onboarded& t, int requests) {
+  int failed = 0;
+  std::thread([&] {
+    for (int i = 0; i < requests; ++i)
+      if (Get(w, "/v1/ping", t.key).result() != S::ok) ++failed;
+  }).join();
+  return failed;
+}
+
+TEST_CASE("a thread reads its CPU clock at most every cpu_read_interval", "[server][pipeline][cpu]") {
+  CpuRecorder recorder;  // outlives the world that calls it
+  SECTION("every request, with no interval") {
+    AppWorld w;  // the fixture reads every request
+    const Onboarded a = w.Onboard("alpha");
+    w.app().AddAccounting(&recorder);
+    REQUIRE(PingsOnNewThread(w, a, 5) == 0);
+    const auto& rows = recorder.rows;
+    REQUIRE(rows.size() == 5);
+    for (const auto& r : rows) CHECK(r.read);
+    CHECK(rows[0].cpu.count() == 0);  // a thread's first read has no earlier one
+    std::chrono::nanoseconds total{0};
+    for (const auto& r : rows) total += r.cpu;
+    CHECK(total.count() > 0);  // four requests' work, measured
+  }
+  SECTION("once per interval, the first request of a thread included") {
+    AppWorld w({}, {}, [](PlatformOptions& p) {
+      p.observability.cpu_read_interval = std::chrono::hours{1};
+    });
+    const Onboarded a = w.Onboard("alpha");
+    w.app().AddAccounting(&recorder);
+    REQUIRE(PingsOnNewThread(w, a, 5) == 0);
+    const auto& rows = recorder.rows;
+    REQUIRE(rows.size() == 5);
+    CHECK(rows[0].read);
+    for (std::size_t i = 1; i < rows.size(); ++i) {
+      CHECK_FALSE(rows[i].read);
+      CHECK(rows[i].cpu.count() == 0);
+    }
+  }
+}
+
 TEST_CASE("a throwing handler costs one 500, not the process", "[server][pipeline]") {
   AppWorld w;
   w.app().router().Add({.method = http::verb::get, .pattern = "/test/throw",

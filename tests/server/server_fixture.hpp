@@ -92,6 +92,8 @@ class AppWorld {
     p.governance_clock = &clock_;
     p.governance_flush_interval = std::chrono::milliseconds{0};
     p.quarantine.evaluate_every = std::chrono::milliseconds{0};
+    // Every request reads its thread's CPU clock: exact and deterministic.
+    p.observability.cpu_read_interval = std::chrono::microseconds{0};
     if (tune_) tune_(p);
     auto app = App::Open(p, options_);
     REQUIRE(app);

@@ -8,9 +8,10 @@
 namespace tenancyd {
 
 namespace {
-// The thread's CPU time when it last accounted a request; negative before
-// its first (whose share is unknown, so it counts none).
+// The thread's CPU time at its last read; negative before its first (whose
+// share is unknown, so it counts none). And when that read was.
 thread_local std::chrono::nanoseconds t_last_cpu{-1};
+thread_local std::chrono::steady_clock::time_point t_last_read{};
 }  // namespace
 
 std::chrono::nanoseconds ThreadCpuTime() noexcept {
@@ -19,7 +20,8 @@ std::chrono::nanoseconds ThreadCpuTime() noexcept {
   return std::chrono::seconds{ts.tv_sec} + std::chrono::nanoseconds{ts.tv_nsec};
 }
 
-void Account(std::span<Accounting* const> sinks, const Exchange& x, unsigned status) {
+void Account(std::span<Accounting* const> sinks, const Exchange& x, unsigned status,
+             std::chrono::nanoseconds cpu_read_interval) {
   if (sinks.empty()) return;
   AccountingRecord r;
   r.method = x.request.method();
@@ -38,12 +40,17 @@ void Account(std::span<Accounting* const> sinks, const Exchange& x, unsigned sta
   r.problem_code = x.problem_code;
   r.audit = &x.audit;
   r.trace = &x.trace;
-  r.latency = std::chrono::steady_clock::now() - x.started;
-  // One clock read per request: the thread's CPU time since it accounted
-  // its previous request (accounting.hpp says why).
-  const std::chrono::nanoseconds cpu_now = ThreadCpuTime();
-  if (t_last_cpu.count() >= 0 && cpu_now > t_last_cpu) r.cpu = cpu_now - t_last_cpu;
-  t_last_cpu = cpu_now;
+  const auto now = std::chrono::steady_clock::now();
+  r.latency = now - x.started;
+  // The thread's CPU time since its last read, read at most every
+  // cpu_read_interval (accounting.hpp says why).
+  if (t_last_cpu.count() < 0 || now - t_last_read >= cpu_read_interval) {
+    const std::chrono::nanoseconds cpu_now = ThreadCpuTime();
+    if (t_last_cpu.count() >= 0 && cpu_now > t_last_cpu) r.cpu = cpu_now - t_last_cpu;
+    r.cpu_read = true;
+    t_last_cpu = cpu_now;
+    t_last_read = now;
+  }
   for (Accounting* sink : sinks) sink->Record(r);
 }
 

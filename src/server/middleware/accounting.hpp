@@ -47,15 +47,18 @@ struct AccountingRecord {
   // The request's W3C trace (never null when built by Account).
   const Trace* trace = nullptr;
   std::chrono::nanoseconds latency{0};
-  // CPU time of the serving thread since it accounted its previous
-  // request: this request's steps and handler, and the I/O the thread did
-  // in between (reading and parsing this request, writing the previous
-  // answer). One clock_gettime(CLOCK_THREAD_CPUTIME_ID) per request instead
-  // of two around the handler (a system call, ~0.2 µs on bare metal, ~1 µs
-  // in a VM); it charges requests with their transport's CPU too, and all
-  // of an I/O thread's CPU lands on some request (idle waits use none). A
-  // thread's first request counts zero.
+  // CPU time of the serving thread since its previous read of its CPU
+  // clock: this request's steps and handler, and the I/O the thread did in
+  // between (reading and parsing, writing earlier answers), and, when reads
+  // are spaced (ObservabilityOptions::cpu_read_interval), the requests it
+  // served since. One clock_gettime(CLOCK_THREAD_CPUTIME_ID) per read (a
+  // system call, ~0.2 µs on bare metal, ~1 µs in a VM) rather than two
+  // around each handler; all of an I/O thread's CPU lands on some request
+  // (idle waits use none). A thread's first read counts zero.
   std::chrono::nanoseconds cpu{0};
+  // This request read the thread's CPU clock (else `cpu` is zero, not
+  // measured).
+  bool cpu_read = false;
 };
 
 class Accounting {
@@ -65,7 +68,10 @@ class Accounting {
 };
 
 // Builds the record of `x` answered with `status` and hands it to each.
-void Account(std::span<Accounting* const> sinks, const Exchange& x, unsigned status);
+// The thread's CPU clock is read when `cpu_read_interval` has passed since
+// its last read (zero: always).
+void Account(std::span<Accounting* const> sinks, const Exchange& x, unsigned status,
+             std::chrono::nanoseconds cpu_read_interval = {});
 
 // The calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID): a system call
 // on Linux (the vDSO does not serve per-thread clocks). Zero if the clock

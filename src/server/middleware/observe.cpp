@@ -141,7 +141,8 @@ void ObserveSink::Log(const AccountingRecord& r, bool in_tenant) const noexcept 
       r.route.empty() ? tenancy::LogField("route", nullptr) : tenancy::LogField("route", r.route),
       {"status", r.status},
       {"latency_ms", std::chrono::duration<double, std::milli>(r.latency).count()},
-      {"cpu_us", static_cast<std::uint64_t>(r.cpu.count() / 1000)},
+      r.cpu_read ? tenancy::LogField("cpu_us", static_cast<std::uint64_t>(r.cpu.count() / 1000))
+                 : tenancy::LogField("cpu_us", nullptr),
       // Platform lines say which tenant a request named without getting
       // into it (a bad or foreign credential); never a tenant's own line.
       {"resolved_tenant", !in_tenant && r.tenant ? std::string_view(r.tenant->str()) : std::string_view{}},

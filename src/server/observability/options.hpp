@@ -60,6 +60,15 @@ struct ObservabilityOptions {
   // One line per request (the access log). Off: only the platform's own
   // lines (alerts, policy actions, failures of background work).
   bool access_log = true;
+  // How often an I/O thread reads its CPU clock for per-tenant CPU time
+  // (AccountingRecord::cpu): a system call, ~1 µs in a VM, up to a tenth
+  // of a small request. A request accounted at least this long after its
+  // thread's last read reads it and is charged the CPU used since; the
+  // others are charged none (their lines say "cpu_us":null). Per tenant,
+  // the sums stay an unbiased estimate: the chance of being the one to
+  // read grows with a request's share of the thread's time. Zero: every
+  // request reads (exact per request, one more system call each).
+  std::chrono::microseconds cpu_read_interval{1000};
   // Per-tenant retention of the lines kept in memory for
   // GET /v1/tenant/logs and /v1/platform/logs.
   tenancy::MemoryLogOptions log_retention{};
