@@ -35,7 +35,11 @@ std::array<unsigned char, N> RandomNonZero() {
 
 }  // namespace
 
-std::string NewRequestId() { return "r" + Hex(RandomNonZero<12>()); }
+std::string NewRequestId() {
+  std::string id(25, 'r');
+  WriteHex(id.data() + 1, RandomNonZero<12>());
+  return id;
+}
 std::string NewEntityId(std::string_view prefix, std::int64_t unix_millis) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out(prefix);

@@ -23,15 +23,21 @@ std::array<unsigned char, 16> NewTraceId();
 // 8 random bytes, never all zero (W3C trace-context parent-id).
 std::array<unsigned char, 8> NewSpanId();
 
-// Lowercase hex of `bytes`.
+// Writes the lowercase hex of `bytes` (2N characters) at `out`.
 template <std::size_t N>
-std::string Hex(const std::array<unsigned char, N>& bytes) {
+void WriteHex(char* out, const std::array<unsigned char, N>& bytes) noexcept {
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(2 * N, '0');
   for (std::size_t i = 0; i < N; ++i) {
     out[2 * i] = kDigits[bytes[i] >> 4];
     out[2 * i + 1] = kDigits[bytes[i] & 0xF];
   }
+}
+
+// Lowercase hex of `bytes`.
+template <std::size_t N>
+std::string Hex(const std::array<unsigned char, N>& bytes) {
+  std::string out(2 * N, '0');
+  WriteHex(out.data(), bytes);
   return out;
 }
 

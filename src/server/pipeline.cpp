@@ -69,7 +69,7 @@ Response Pipeline::Handle(Request&& request, Connection& connection) const {
     }
   }
   res.set("X-Request-Id", x.request_id);
-  res.set("traceparent", FormatTraceparent(x.trace));
+  res.set("traceparent", Traceparent(x.trace).view());
   Account(parts_.accounting, x, static_cast<unsigned>(res.result_int()), parts_.cpu_read_interval);
   connection.hold_reading = x.hold_reading;
   return res;

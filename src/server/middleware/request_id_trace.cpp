@@ -64,10 +64,22 @@ std::optional<Trace> ParseTraceparent(std::string_view h) noexcept {
   return t;
 }
 
-std::string FormatTraceparent(const Trace& t) {
+TraceparentText Traceparent(const Trace& t) noexcept {
   const std::array<unsigned char, 1> flags{static_cast<unsigned char>(t.flags & 0x01)};
-  return "00-" + Hex(t.trace_id) + "-" + Hex(t.span_id) + "-" + Hex(flags);
+  TraceparentText out;
+  char* p = out.chars.data();
+  p[0] = '0';
+  p[1] = '0';
+  p[2] = '-';
+  WriteHex(p + 3, t.trace_id);
+  p[35] = '-';
+  WriteHex(p + 36, t.span_id);
+  p[52] = '-';
+  WriteHex(p + 53, flags);
+  return out;
 }
+
+std::string FormatTraceparent(const Trace& t) { return std::string(Traceparent(t).view()); }
 
 void TakeRequestIdAndTrace(Exchange& x) {
   const auto given = x.request["X-Request-Id"];

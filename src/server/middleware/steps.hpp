@@ -41,7 +41,13 @@ bool IsSaneRequestId(std::string_view id) noexcept;
 // ff.
 std::optional<Trace> ParseTraceparent(std::string_view header) noexcept;
 
-// The response's traceparent: the trace id with this server's span id.
+// The response's traceparent: the trace id with this server's span id,
+// "00-<32 hex>-<16 hex>-<2 hex>", in a buffer of its own (no allocation).
+struct TraceparentText {
+  std::array<char, 55> chars{};
+  std::string_view view() const noexcept { return {chars.data(), chars.size()}; }
+};
+TraceparentText Traceparent(const Trace& trace) noexcept;
 std::string FormatTraceparent(const Trace& trace);
 
 // Takes X-Request-Id when sane (else makes one) and continues the incoming
