@@ -39,19 +39,14 @@ void AppendDouble(std::string& out, double v) {
   }
 }
 
-struct Scratch {
-  std::string clean;
-  std::string work;
-};
+using detail::log::Scratch;
 
 void AppendKeyValue(std::string& out, Scratch& s, std::string_view key, std::string_view value,
                     std::size_t max_bytes, bool scrub) {
   out += ",\"";
   out += key;  // a constant of ours: nothing to escape
   out += "\":";
-  s.clean.clear();
-  detail::log::AppendCleanText(s.clean, s.work, value, max_bytes, scrub);
-  AppendJsonString(out, s.clean);
+  detail::log::AppendCleanJsonString(out, s, value, max_bytes, scrub);
 }
 
 // IsCredentialFieldName, remembered per thread: a process logs a small,
@@ -92,9 +87,7 @@ void AppendFields(std::string& out, Scratch& s, std::span<const LogField> fields
     if (AlreadyNamed(fields, i)) continue;  // the first of a name wins
     if (!first) out += ',';
     first = false;
-    s.clean.clear();
-    detail::log::AppendCleanText(s.clean, s.work, f.name(), max_bytes, false);
-    AppendJsonString(out, s.clean);
+    detail::log::AppendCleanJsonString(out, s, f.name(), max_bytes, false);
     out += ':';
     if (f.kind() == LogField::Kind::kSecret || IsCredentialName(f.name())) {
       AppendJsonString(out, kRedacted);
@@ -107,9 +100,7 @@ void AppendFields(std::string& out, Scratch& s, std::span<const LogField> fields
       case LogField::Kind::kUint: AppendInteger(out, f.uint_value()); break;
       case LogField::Kind::kDouble: AppendDouble(out, f.double_value()); break;
       case LogField::Kind::kString:
-        s.clean.clear();
-        detail::log::AppendCleanText(s.clean, s.work, f.string_value(), max_bytes, true);
-        AppendJsonString(out, s.clean);
+        detail::log::AppendCleanJsonString(out, s, f.string_value(), max_bytes, true);
         break;
       case LogField::Kind::kSecret: break;  // handled above
     }

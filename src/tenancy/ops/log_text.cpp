@@ -2,6 +2,7 @@
 // tenancy/json_text.hpp).
 #include "ops/log_text.hpp"
 #include "ops/log_utf8.hpp"
+#include "tenancy/json_text.hpp"
 
 namespace tenancy::detail::log {
 namespace {
@@ -35,6 +36,25 @@ void AppendCleanText(std::string& out, std::string& scratch, std::string_view te
     AppendScrubbed(out, scratch);
   else
     out.append(scratch);
+}
+
+void AppendCleanJsonString(std::string& out, Scratch& s, std::string_view text,
+                           std::size_t max_bytes, bool scrub) {
+  // The common case in one pass: short ASCII with nothing to escape. What
+  // scrubbing writes in place of a credential ("[redacted]") needs no escape
+  // either, so the result can go between the quotes as it is.
+  if (text.size() <= max_bytes && IsAscii(text) && JsonNeedsNoEscape(text)) {
+    out += '"';
+    if (scrub)
+      AppendScrubbed(out, text);
+    else
+      out.append(text);
+    out += '"';
+    return;
+  }
+  s.clean.clear();
+  AppendCleanText(s.clean, s.work, text, max_bytes, scrub);
+  AppendJsonString(out, s.clean);
 }
 
 }  // namespace tenancy::detail::log

@@ -13,6 +13,17 @@ namespace tenancy::detail::log {
 void AppendCleanText(std::string& out, std::string& scratch, std::string_view text,
                      std::size_t max_bytes, bool scrub);
 
+// Working space for the functions here, reused across calls.
+struct Scratch {
+  std::string clean;
+  std::string work;
+};
+
+// AppendCleanText, then as a JSON string literal (tenancy/json_text.hpp);
+// short ASCII with nothing to escape takes one pass and no copy.
+void AppendCleanJsonString(std::string& out, Scratch& s, std::string_view text,
+                           std::size_t max_bytes, bool scrub);
+
 // Replaces the credential shapes in `text` (see log.hpp, rule 4).
 void AppendScrubbed(std::string& out, std::string_view text);
 
