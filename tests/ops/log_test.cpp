@@ -309,6 +309,30 @@ TEST_CASE("Secrets never reach any output", "[log][redaction]") {
   CHECK(file->failed_writes() == 0);
 }
 
+TEST_CASE("Each credential shape is scrubbed on its own, with nothing around it", "[log][redaction]") {
+  // The scrubber skips text that holds none of the bytes every shape needs
+  // (space, '.', '_', '=', ':'): each shape alone, holding only one of them,
+  // must still be caught.
+  const std::pair<std::string, std::string> cases[] = {
+      {"tk.abc.def.c2VjcmV0UGFydA", "tk.abc.def.[redacted]"},           // only '.'
+      {"eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl", "[redacted]"},            // only '.'
+      {"whsec_MfKQ9r8GKYqrTwjU", "whsec_[redacted]"},                  // only '_'
+      {"Bearer Zm9vYmFyYmF6cXV4", "Bearer [redacted]"},                // only ' '
+      {"password=hunter2hunter2", "password=[redacted]"},              // only '='
+      {"secret:hunter2hunter2", "secret:[redacted]"},                  // only ':'
+  };
+  for (const auto& [text, want] : cases) {
+    std::string out;
+    detail::log::AppendScrubbed(out, text);
+    INFO(text);
+    CHECK(out == want);
+  }
+  // And text without them passes as it is.
+  std::string plain;
+  detail::log::AppendScrubbed(plain, "r0123456789abcdef01234567/v1/rides/{id}");
+  CHECK(plain == "r0123456789abcdef01234567/v1/rides/{id}");
+}
+
 TEST_CASE("Credential-looking field names are recognized", "[log][redaction]") {
   for (const char* name : {"password", "Authorization", "X-Api-Key", "api_key", "refresh_token",
                            "client_secret", "SECRET", "Cookie", "set-cookie", "private.key",
