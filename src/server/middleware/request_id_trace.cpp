@@ -79,8 +79,6 @@ TraceparentText Traceparent(const Trace& t) noexcept {
   return out;
 }
 
-std::string FormatTraceparent(const Trace& t) { return std::string(Traceparent(t).view()); }
-
 void TakeRequestIdAndTrace(Exchange& x) {
   const auto given = x.request["X-Request-Id"];
   x.request_id = IsSaneRequestId(given) ? std::string(given) : NewRequestId();

@@ -48,7 +48,6 @@ struct TraceparentText {
   std::string_view view() const noexcept { return {chars.data(), chars.size()}; }
 };
 TraceparentText Traceparent(const Trace& trace) noexcept;
-std::string FormatTraceparent(const Trace& trace);
 
 // Takes X-Request-Id when sane (else makes one) and continues the incoming
 // trace when its traceparent is valid (else starts one).
