@@ -9,9 +9,19 @@
 #include <iterator>
 #include <vector>
 
+#include "plans.hpp"
+
 namespace tenancyd::testing {
 
 inline tenancy::TenantId IdOf(const Onboarded& t) { return tenancy::TenantId::Parse(t.id).value(); }
+
+// Overrides `t`'s request rate (kApiRequests): `amount` per `per`, `burst`
+// at once (0: the library's default).
+inline void SetRate(AppWorld& w, const Onboarded& t, std::int64_t amount,
+                    std::chrono::nanoseconds per, std::int64_t burst = 0) {
+  REQUIRE(w.app().platform().quotas().SetOverride(IdOf(t), kApiRequests,
+                                                  tenancy::Limit::Rate(amount, per, burst)));
+}
 
 // A call as `t` (its admin key unless `key` is given), under /t/{slug}.
 inline Response As(AppWorld& w, const Onboarded& t, http::verb method, const std::string& path,

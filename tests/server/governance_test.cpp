@@ -1,7 +1,7 @@
 // Governance in the pipeline: the plan's request rate (429 + Retry-After),
 // read-only quarantine, metering of billable requests, the quarantine
 // policy fed by accounting, per-tenant counters, and the shutdown flush.
-#include "server_fixture.hpp"
+#include "data_plane_fixture.hpp"
 
 #include <atomic>
 #include <thread>
@@ -15,16 +15,8 @@ namespace {
 using S = http::status;
 using namespace std::chrono_literals;
 
-tenancy::TenantId IdOf(const Onboarded& t) { return tenancy::TenantId::Parse(t.id).value(); }
-
 Response Ping(AppWorld& w, const Onboarded& t) {
   return w.Call(WithBearer(MakeRequest(http::verb::get, "/t/" + t.slug + "/v1/ping"), t.key));
-}
-
-void SetRate(AppWorld& w, const Onboarded& t, std::int64_t amount, std::chrono::nanoseconds per,
-             std::int64_t burst = 0) {
-  REQUIRE(w.app().platform().quotas().SetOverride(IdOf(t), kApiRequests,
-                                                  tenancy::Limit::Rate(amount, per, burst)));
 }
 
 std::int64_t Metered(AppWorld& w, const Onboarded& t) {

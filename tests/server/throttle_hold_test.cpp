@@ -7,11 +7,10 @@
 // The holds here are kMaxReadHold (1 s): the governance clock stands still,
 // so the limit's wait is as long as the rate says (an hour). Asio's timers
 // never fire early, so "held at least this long" cannot fail by chance.
+#include "data_plane_fixture.hpp"
 #include "live_server.hpp"
 
 #include <thread>
-
-#include "plans.hpp"
 
 namespace tenancyd::testing {
 namespace {
@@ -22,12 +21,6 @@ using Clock = std::chrono::steady_clock;
 
 Request PingOf(const Onboarded& t) {
   return WithBearer(MakeRequest(http::verb::get, "/t/" + t.slug + "/v1/ping"), t.key);
-}
-
-void SetRate(AppWorld& w, const Onboarded& t, std::int64_t amount, std::chrono::nanoseconds per) {
-  REQUIRE(w.app().platform().quotas().SetOverride(tenancy::TenantId::Parse(t.id).value(),
-                                                  kApiRequests,
-                                                  tenancy::Limit::Rate(amount, per, amount)));
 }
 
 // Pings as `t` on `c` until refused (so `c` is held); `refused_at`: a
@@ -54,7 +47,7 @@ TEST_CASE("a throttled connection's next request waits for its slot; a neighbour
   s.Start();
   const Onboarded a = s.world().Onboard("alpha");
   const Onboarded b = s.world().Onboard("beta");
-  SetRate(s.world(), a, 1, 1h);
+  SetRate(s.world(), a, 1, 1h, 1);
 
   Clock::time_point sent;
   TestClient held = s.Connect();
@@ -86,7 +79,7 @@ TEST_CASE("pipelined requests behind a refusal are all answered, in order, after
   LiveServer s;
   s.Start();
   const Onboarded a = s.world().Onboard("alpha");
-  SetRate(s.world(), a, 1, 1h);
+  SetRate(s.world(), a, 1, 1h, 1);
   Clock::time_point sent;
   TestClient held = s.Connect();
   Throttle(held, a, sent);
@@ -113,7 +106,7 @@ TEST_CASE("a shutdown closes a held connection without waiting for its hold",
   o.drain_timeout = 30s;  // the close must come from the drain, not its deadline
   s.Start(o);
   const Onboarded a = s.world().Onboard("alpha");
-  SetRate(s.world(), a, 1, 1h);
+  SetRate(s.world(), a, 1, 1h, 1);
   Clock::time_point refused_at;
   TestClient held = s.Connect();
   Throttle(held, a, refused_at);
