@@ -240,7 +240,17 @@ void Session::OnRead(beast::error_code ec, std::size_t) {
   response.prepare_payload();
   if (!keep_alive) stop_reading_ = true;
   Enqueue(std::move(response));
-  if (queue_.size() < shared_.options.pipeline_limit) ReadNext();
+  if (queue_.size() >= shared_.options.pipeline_limit) return;  // OnWrite reads on
+  // With no bytes of a next request buffered, a client that waits for each
+  // answer has not sent one yet: a read started now would find the socket
+  // empty (a failed recv, then a wait in epoll). Started when the response
+  // is written, as a plain request/response server does, it usually finds
+  // the next request there. Pipelined bytes already read go on at once.
+  if (buffer_.size() == 0) {
+    read_after_write_ = true;
+    return;
+  }
+  ReadNext();
 }
 
 Response Session::Handle(Request&& request) {
@@ -297,7 +307,8 @@ void Session::OnWrite(beast::error_code ec, std::size_t) {
   queue_.pop_front();
   if (last) return CloseGracefully();
   if (!queue_.empty()) WriteFront();
-  if (was_full) ReadNext();  // reading paused on a full queue resumes
+  // Reading paused on a full queue, or deferred until this write, resumes.
+  if (std::exchange(read_after_write_, false) || was_full) ReadNext();
   if (queue_.empty() && stop_reading_ && !reading_) CloseGracefully();
 }
 

@@ -119,6 +119,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::size_t lingered_bytes_ = 0;
   bool reading_ = false;       // a read is outstanding
   bool holding_ = false;       // the next read waits for the hold timer
+  bool read_after_write_ = false;  // the next read starts when the write completes
   bool idle_wait_ = false;     // ... and it waits for a request's first byte
   bool stop_reading_ = false;  // no further requests on this connection
   bool draining_ = false;
