@@ -361,6 +361,13 @@ class TENANCY_EXPORT Logger {
            std::initializer_list<LogField> fields = {}) noexcept {
     if (Enabled(level)) Write(level, scope, msg, {fields.begin(), fields.size()});
   }
+  // As Log, about something that happened at `time` (the line's `time`
+  // key) rather than now: for a line rendered after the fact, off the
+  // thread that saw it happen (e.g. a server's access log).
+  void LogAt(TimePoint time, LogLevel level, const LogScope& scope, std::string_view msg,
+             std::span<const LogField> fields) noexcept {
+    if (Enabled(level)) WriteAt(time, level, scope, msg, fields);
+  }
   void Trace(const LogScope& s, std::string_view msg, std::initializer_list<LogField> f = {}) noexcept {
     Log(LogLevel::kTrace, s, msg, f);
   }
@@ -386,6 +393,8 @@ class TENANCY_EXPORT Logger {
   explicit Logger(LoggerOptions options);
   void Write(LogLevel level, const LogScope& scope, std::string_view msg,
              std::span<const LogField> fields) noexcept;
+  void WriteAt(TimePoint time, LogLevel level, const LogScope& scope, std::string_view msg,
+               std::span<const LogField> fields) noexcept;
 
   std::atomic<LogLevel> level_;
   LoggerOptions options_;

@@ -93,7 +93,11 @@ class ObserveServer {
 
   // The captured stderr lines so far. Read between requests only (the
   // server writes each line before it answers the request).
+  // The stream's lines so far, access lines of answered requests included
+  // (their thread is flushed first, and writes nothing more until the next
+  // request).
   std::vector<std::string> LogLines() {
+    obs().access_log().Flush();
     std::vector<std::string> out;
     std::istringstream in(log_.str());
     for (std::string line; std::getline(in, line);) out.push_back(line);

@@ -181,7 +181,7 @@ TEST_CASE("stderr's lines are batched: none lost at Stop, warnings at once", "[s
   const std::size_t at_start = s.LogLines().size();
   CHECK(s.Op(V::get, "/v1/tenants").result() == S::ok);
   CHECK(s.LogLines().size() == at_start);  // the access line waits in the batch
-
+  // (LogLines flushed the access log's queue into the batch.)
   s.obs().logger().Warn(tenancy::LogScope::Platform(), "a warning");
   std::vector<std::string> lines = s.LogLines();
   REQUIRE(lines.size() == at_start + 2);  // the access line, then the warning, in order

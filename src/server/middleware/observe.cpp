@@ -4,6 +4,8 @@
 #include <map>
 #include <string>
 
+#include "middleware/steps.hpp"
+
 namespace tenancyd {
 
 namespace {
@@ -121,34 +123,26 @@ void ObserveSink::Record(const AccountingRecord& r) noexcept {
 
 void ObserveSink::Log(const AccountingRecord& r, bool in_tenant) const noexcept {
   const tenancy::LogLevel level = r.status >= 500 ? tenancy::LogLevel::kWarn : tenancy::LogLevel::kInfo;
-  tenancy::Logger& logger = obs_.logger();
-  if (!logger.Enabled(level)) return;
-  static constexpr char kDigits[] = "0123456789abcdef";
-  char trace_hex[32];
-  std::string_view trace_id{};
+  if (!obs_.logger().Enabled(level)) return;
+  static_assert(kMaxRequestIdBytes <= 128, "AccessRecord::request_id holds every request id");
+  AccessRecord a;
+  a.time = obs_.Now();
+  a.level = level;
+  a.method = r.method;
+  a.in_tenant = in_tenant;
+  a.cpu_read = r.cpu_read;
+  a.status = r.status;
+  a.latency_ns = r.latency.count();
+  a.cpu_ns = r.cpu.count();
+  a.route.Assign(r.route);
   if (r.trace) {
-    for (std::size_t i = 0; i < 16; ++i) {
-      trace_hex[2 * i] = kDigits[r.trace->trace_id[i] >> 4];
-      trace_hex[2 * i + 1] = kDigits[r.trace->trace_id[i] & 0xF];
-    }
-    trace_id = {trace_hex, sizeof trace_hex};
+    a.has_trace = true;
+    a.trace_id = r.trace->trace_id;
   }
-  const tenancy::LogScope scope = in_tenant
-                                      ? tenancy::LogScope(r.context->tenant_id(), r.request_id, trace_id)
-                                      : tenancy::LogScope::Platform(r.request_id, trace_id);
-  const tenancy::LogField fields[] = {
-      {"method", View(http::to_string(r.method))},
-      r.route.empty() ? tenancy::LogField("route", nullptr) : tenancy::LogField("route", r.route),
-      {"status", r.status},
-      {"latency_ms", std::chrono::duration<double, std::milli>(r.latency).count()},
-      r.cpu_read ? tenancy::LogField("cpu_us", static_cast<std::uint64_t>(r.cpu.count() / 1000))
-                 : tenancy::LogField("cpu_us", nullptr),
-      // Platform lines say which tenant a request named without getting
-      // into it (a bad or foreign credential); never a tenant's own line.
-      {"resolved_tenant", !in_tenant && r.tenant ? std::string_view(r.tenant->str()) : std::string_view{}},
-  };
-  const std::size_t n = !in_tenant && r.tenant ? std::size(fields) : std::size(fields) - 1;
-  logger.Log(level, scope, "request", std::span<const tenancy::LogField>(fields, n));
+  if (in_tenant) a.tenant.Assign(r.context->tenant_id().str());
+  else if (r.tenant) a.resolved_tenant.Assign(r.tenant->str());
+  a.request_id.Assign(r.request_id);
+  obs_.access_log().Record(a);
 }
 
 }  // namespace tenancyd

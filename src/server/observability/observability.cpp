@@ -54,6 +54,10 @@ tenancy::Result<std::unique_ptr<Observability>> Observability::Open(Observabilit
   auto logger = tenancy::Logger::Create(std::move(lopt));
   if (!logger) return logger.error();
   o->logger_ = std::move(*logger);
+  if (opt.access_log_queue > AccessLog::kMaxCapacity)
+    return Fail(Errc::kInvalidArgument, "observability: access_log_queue exceeds 65,534 records");
+  o->access_log_ = std::make_unique<AccessLog>(
+      *o->logger_, AccessLogOptions{.capacity = opt.access_log ? opt.access_log_queue : 0});
 
   if (auto m = o->OpenMetrics(); !m) return m.error();
   if (auto s = o->OpenSlo(); !s) return s.error();
@@ -278,6 +282,7 @@ void Observability::Stop() {
   thread_cv_.notify_all();
   std::lock_guard join_lock(join_mu_);
   if (thread_.joinable()) thread_.join();
+  access_log_->Stop();  // its last lines, before the stream's last batch
   if (log_stream_sink_) log_stream_sink_->Flush();
 }
 

@@ -16,6 +16,7 @@
 //             side (activity.hpp): last request, requests and CPU time per
 //             month, first booked ride, storage bytes, onboarding durations
 //
+// The access log renders its lines on a thread of its own (access_log.hpp).
 // The thread (one, started by Open when any interval is non-zero) runs, each
 // at its own interval: the log stream's flush, EvaluateSlos, FlushActivity,
 // RefreshStorage. It is
@@ -40,6 +41,7 @@
 #include <vector>
 
 #include "middleware/accounting.hpp"
+#include "observability/access_log.hpp"
 #include "observability/activity.hpp"
 #include "observability/options.hpp"
 #include "observability/tenant_stats.hpp"
@@ -103,6 +105,9 @@ class Observability {
   const ObservabilityOptions& options() const noexcept { return parts_.options; }
   tenancy::Logger& logger() noexcept { return *logger_; }
   const tenancy::MemoryLogSink& log_memory() const noexcept { return *log_memory_; }
+  // The access log's lines go through here (rendered on its own thread);
+  // readers of the lines Flush it first.
+  AccessLog& access_log() noexcept { return *access_log_; }
   tenancy::MetricsRegistry& metrics() noexcept { return *registry_; }
   const tenancy::MetricsRegistry& metrics() const noexcept { return *registry_; }
   const tenancy::TenantRequestMetrics& request_metrics() const noexcept { return request_metrics_; }
@@ -177,6 +182,7 @@ class Observability {
   std::shared_ptr<tenancy::StreamLogSink> log_stream_sink_;  // null without a log stream
   std::shared_ptr<tenancy::MemoryLogSink> log_memory_;
   std::unique_ptr<tenancy::Logger> logger_;
+  std::unique_ptr<AccessLog> access_log_;  // after the logger: stops before it goes
 
   std::unique_ptr<tenancy::MetricsRegistry> registry_;
   tenancy::TenantRequestMetrics request_metrics_;

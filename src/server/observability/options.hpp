@@ -60,6 +60,11 @@ struct ObservabilityOptions {
   // One line per request (the access log). Off: only the platform's own
   // lines (alerts, policy actions, failures of background work).
   bool access_log = true;
+  // Access-log records queued for the access log's own thread to render
+  // (access_log.hpp), ~330 bytes each; when the queue is full the request's
+  // thread renders its line itself. 0: every line rendered by the request's
+  // thread (no queue, no thread). At most 65,534.
+  std::size_t access_log_queue = 4096;
   // How often an I/O thread reads its CPU clock for per-tenant CPU time
   // (AccountingRecord::cpu): a system call, ~1 µs in a VM, up to a tenth
   // of a small request. A request accounted at least this long after its

@@ -165,15 +165,19 @@ std::string Logger::Render(LogLevel level, const LogScope& scope, std::string_vi
 
 void Logger::Write(LogLevel level, const LogScope& scope, std::string_view msg,
                    std::span<const LogField> fields) noexcept {
+  WriteAt(options_.clock->Now(), level, scope, msg, fields);
+}
+
+void Logger::WriteAt(TimePoint time, LogLevel level, const LogScope& scope, std::string_view msg,
+                     std::span<const LogField> fields) noexcept {
   // Per-thread buffers keep their capacity: a steady stream of lines
   // allocates nothing here.
   thread_local std::string line;
   thread_local Scratch scratch;
   try {
     line.clear();
-    const TimePoint now = options_.clock->Now();
-    RenderInto(line, scratch, now, level, scope, msg, fields, options_.max_value_bytes);
-    const LogLine out{level, scope.tenant(), now, line};
+    RenderInto(line, scratch, time, level, scope, msg, fields, options_.max_value_bytes);
+    const LogLine out{level, scope.tenant(), time, line};
     for (const auto& sink : options_.sinks) sink->Write(out);
   } catch (...) {
     // Out of memory while rendering: the line is lost, the caller is not.

@@ -115,6 +115,7 @@ tenancy::Result<Response> TenantLogs(const Observe& o, Exchange& x) {
   if (!params) return params.error();
   auto q = ReadLogQuery(*params);
   if (!q) return q.error();
+  o.obs.access_log().Flush();  // the lines of requests answered so far, this one's excepted
   // The context's tenant only: the ring is chosen by it, never by input.
   auto page = o.obs.log_memory().Read(x.context->tenant_id(), q->after, q->limit);
   if (!page) return page.error();
@@ -126,6 +127,7 @@ tenancy::Result<Response> PlatformLogs(const Observe& o, Exchange& x) {
   if (!params) return params.error();
   auto q = ReadLogQuery(*params);
   if (!q) return q.error();
+  o.obs.access_log().Flush();
   if (auto name = Lookup(*params, "tenant")) {
     auto t = NamedTenant(o.directory, *name);
     if (!t) return t.error();
