@@ -74,22 +74,29 @@ RouteMatch Router::Find(http::verb method, std::string_view path) const {
     // A pattern matches only a path of as many segments (one per '/'):
     // counting once skips most patterns without splitting the path.
     const auto segments = static_cast<std::size_t>(std::count(p.begin(), p.end(), '/'));
-    for (std::size_t i = 0; i < routes_.size(); ++i) {
-      if (compiled_[i].segments.size() != segments) continue;
+    const auto candidate = [&](std::size_t i) {
       const Route& r = routes_[i];
-      if (tenant_only && r.scope != Scope::kTenant && r.scope != Scope::kTenantPublic) continue;
+      return compiled_[i].segments.size() == segments &&
+             (!tenant_only || r.scope == Scope::kTenant || r.scope == Scope::kTenantPublic);
+    };
+    // The request's method first: only its routes are matched against the
+    // path (a request that finds one, the usual case, splits no other).
+    for (std::size_t i = 0; i < routes_.size(); ++i) {
+      if (routes_[i].method != method || !candidate(i)) continue;
       if (!Matches(compiled_[i], p, params)) continue;
-      if (r.method != method) {
-        const std::string_view verb = http::to_string(r.method);
-        if (out.allow.find(verb) == std::string::npos) {
-          if (!out.allow.empty()) out.allow += ", ";
-          out.allow += verb;
-        }
-        continue;
-      }
-      out.route = &r;
+      out.route = &routes_[i];
       out.params = params;
       return true;
+    }
+    // None: the methods the path has (for 405's Allow).
+    for (std::size_t i = 0; i < routes_.size(); ++i) {
+      if (routes_[i].method == method || !candidate(i)) continue;
+      if (!Matches(compiled_[i], p, params)) continue;
+      const std::string_view verb = http::to_string(routes_[i].method);
+      if (out.allow.find(verb) == std::string::npos) {
+        if (!out.allow.empty()) out.allow += ", ";
+        out.allow += verb;
+      }
     }
     return false;
   };
