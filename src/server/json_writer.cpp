@@ -71,12 +71,10 @@ void JsonWriter::Int(std::int64_t n) {
 void JsonWriter::Double(double d) {
   if (!std::isfinite(d)) return Null();
   Separate();
-  char buf[32];
-  const auto r = std::to_chars(buf, buf + sizeof buf, d);
-  const std::string_view text(buf, static_cast<std::size_t>(r.ptr - buf));
-  out_.append(text);
+  const std::size_t start = out_.size();
+  tenancy::AppendShortestDouble(out_, d);
   // "13" would read back as an integer.
-  if (text.find_first_of(".e") == std::string_view::npos) out_ += ".0";
+  if (std::string_view(out_).substr(start).find_first_of(".e") == std::string_view::npos) out_ += ".0";
 }
 
 void JsonWriter::Bool(bool b) {

@@ -8,6 +8,9 @@
 
 #include <atomic>
 #include <barrier>
+#include <charconv>
+#include <cmath>
+#include <cstring>
 #include <ctime>
 #include <random>
 #include <fstream>
@@ -192,6 +195,70 @@ TEST_CASE("Strings are written exactly as Boost.JSON's serializer writes them (p
     if (!unchanged) ++escaped;
   }
   CHECK(escaped > 3000);  // both paths were taken, often
+}
+
+TEST_CASE("Numbers are written exactly as std::to_chars writes them (property)",
+          "[log][numbers][property]") {
+  // AppendShortestDouble takes a short path for values of up to 7 decimals
+  // in [0.001, 100000); every value, on it or not, must give to_chars'
+  // bytes. Rounds mix such values (coordinates, amounts), values a hair
+  // off them, the range's edges, and doubles of any bit pattern.
+  std::mt19937_64 rng(20261128);
+  const auto to_chars_text = [](double v) {
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, r.ptr);
+  };
+  const double edges[] = {1e-3,  9.99e-4, 1e-3 + 1e-10, 0.0015,  0.00123456, 1e5,      99999.9999999,
+                          1e5 - 1e-7, 90000, 10000,       0.1,     0.3,        1.0 / 3.0, 52.5200066,
+                          -13.4049539, 0.0, -0.0, 5e-324, 1.7976931348623157e308, 123456789.125,
+                          1e-4, 2e-4, 5e-4, 1e-5, 2e5, 1e6};  // just outside: scientific is shorter
+  int short_path = 0;
+  const auto check = [&](double v) {
+    std::string ours = "x";
+    tenancy::AppendShortestDouble(ours, v);
+    INFO("value " << to_chars_text(v));
+    CHECK(ours == "x" + to_chars_text(v));
+    const double m = std::fabs(v);
+    if (m >= 1e-3 && m < 1e5 && static_cast<double>(std::llround(m * 1e7)) / 1e7 == m) ++short_path;
+  };
+  for (double v : edges) {
+    check(v);
+    check(-v);
+  }
+  for (int round = 0; round < 200'000; ++round) {
+    double v = 0;
+    switch (round % 5) {
+      case 4:  // small: up to 7 decimals below 0.01, on both sides of 0.001
+        v = static_cast<double>(rng() % 100'000) / 1e7;
+        break;
+      case 0: {  // k decimals, k = 0..7, magnitude up to 10^5
+        const int k = static_cast<int>(rng() % 8);
+        const auto units = static_cast<std::int64_t>(rng() % 1'000'000'000'000ULL);
+        v = static_cast<double>(units) / std::pow(10.0, k);
+        v = std::fmod(v, 1e5);
+        break;
+      }
+      case 1:  // a coordinate as a GPS gives it
+        v = static_cast<double>(static_cast<std::int64_t>(rng() % 3'600'000'000ULL) - 1'800'000'000) / 1e7;
+        break;
+      case 2: {  // one of those, a few ulps off
+        v = static_cast<double>(rng() % 100'000'000) / 1e4;
+        const int steps = static_cast<int>(rng() % 7) - 3;
+        for (int i = 0; i < std::abs(steps); ++i) v = std::nextafter(v, steps > 0 ? 1e300 : -1e300);
+        break;
+      }
+      default: {  // any finite bit pattern
+        std::uint64_t bits = rng();
+        std::memcpy(&v, &bits, sizeof v);
+        if (!std::isfinite(v)) v = 0.5;
+        break;
+      }
+    }
+    if (rng() % 2 == 0) v = -v;
+    check(v);
+  }
+  CHECK(short_path > 50'000);  // the short path was taken, often
 }
 
 TEST_CASE("Line times match the C library's UTC calendar (property)", "[log][property]") {

@@ -2,6 +2,7 @@
 
 #include <boost/json/serializer.hpp>
 
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 
@@ -68,6 +69,49 @@ void AppendJsonString(std::string& out, std::string_view text) {
     const auto chunk = sr.read(buf, sizeof buf);
     out.append(chunk.data(), chunk.size());
   }
+}
+
+void AppendShortestDouble(std::string& out, double v) {
+  // Short path: v = ±units / 10^7 exactly as doubles go (the division is
+  // correctly rounded, so the text below reads back as v). For |v| below
+  // 100,000 the spacing of doubles is under 2e-11, so no text of fewer
+  // decimals (they differ from it by ≥ 1e-7) also reads back as v: it is
+  // the shortest. From 0.001 up to 100,000 the fixed form is never longer
+  // than the scientific one (ties go to fixed), as to_chars chooses.
+  constexpr double kScale = 1e7;
+  const double magnitude = v < 0 ? -v : v;
+  if (magnitude >= 1e-3 && magnitude < 1e5) {
+    const auto units = static_cast<std::uint64_t>(magnitude * kScale + 0.5);
+    if (static_cast<double>(units) / kScale == magnitude) {
+      char buf[24];
+      char* end = buf + sizeof buf;
+      char* p = end;
+      std::uint64_t fraction = units % 10'000'000;
+      std::uint64_t whole = units / 10'000'000;
+      if (fraction != 0) {
+        int digits = 7;
+        while (fraction % 10 == 0) {
+          fraction /= 10;
+          --digits;
+        }
+        while (digits-- > 0) {
+          *--p = static_cast<char>('0' + fraction % 10);
+          fraction /= 10;
+        }
+        *--p = '.';
+      }
+      do {
+        *--p = static_cast<char>('0' + whole % 10);
+        whole /= 10;
+      } while (whole != 0);
+      if (v < 0) *--p = '-';
+      out.append(p, end);
+      return;
+    }
+  }
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
 }
 
 }  // namespace tenancy

@@ -32,10 +32,7 @@ void AppendDouble(std::string& out, double v) {
   } else if (std::isinf(v)) {
     out += v > 0 ? "\"+Inf\"" : "\"-Inf\"";
   } else {
-    char buf[32];
-    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-    (void)ec;
-    out.append(buf, end);
+    AppendShortestDouble(out, v);
   }
 }
 
