@@ -162,6 +162,42 @@ TEST_CASE("transactions span repositories and roll back as one", "[repo][sqlite]
   CHECK(vehicles.Get(ctx, "v3").error().code == Errc::kNotFound);
 }
 
+TEST_CASE("text reads back byte for byte: empty, multi-byte, long enough to overflow a page",
+          "[repo][sqlite]") {
+  const IsolationModel model = AnyModel();
+  CAPTURE(ModelName(model));
+  FleetWorld world;
+  auto ctx = world.Context(world.Provision("acme", model));
+  Repository<Vehicle> vehicles(world.store(), Vehicles());
+  const std::string unicode = "Z\xc3\xbcrich \xe2\x80\x94 \xe6\x9d\xb1\xe4\xba\xac \xf0\x9f\x9a\x95";
+  std::string long_text;
+  while (long_text.size() < 200'000) long_text += "ride " + std::to_string(long_text.size()) + unicode;
+
+  REQUIRE(vehicles.Insert(ctx, Vehicle{"empty", "", 4, std::string(), ""}));
+  REQUIRE(vehicles.Insert(ctx, Vehicle{"none", "x", 4, std::nullopt, ""}));
+  REQUIRE(vehicles.Insert(ctx, Vehicle{"long", unicode, 4, long_text, ""}));
+
+  const auto empty = vehicles.Get(ctx, "empty");
+  REQUIRE(empty);
+  CHECK(empty->plate.empty());
+  REQUIRE(empty->note.has_value());  // an empty string is not null
+  CHECK(empty->note->empty());
+  const auto none = vehicles.Get(ctx, "none");
+  REQUIRE(none);
+  CHECK_FALSE(none->note.has_value());
+  const auto long_one = vehicles.Get(ctx, "long");
+  REQUIRE(long_one);
+  CHECK(long_one->plate == unicode);
+  REQUIRE(long_one->note.has_value());
+  CHECK(long_one->note->size() == long_text.size());
+  CHECK(*long_one->note == long_text);
+  // The same through a list (another statement, the rows in turn).
+  const auto page = vehicles.List(ctx, {});
+  REQUIRE(page);
+  REQUIRE(page->items.size() == 3);
+  for (const Vehicle& v : page->items) CHECK(v == (v.id == "empty" ? *empty : v.id == "none" ? *none : *long_one));
+}
+
 TEST_CASE("oversized and null values are refused and change nothing", "[repo][sqlite]") {
   const IsolationModel model = AnyModel();
   CAPTURE(ModelName(model));
