@@ -22,14 +22,7 @@ class StatementRow final : public RowView {
   std::int64_t Int(int i) const noexcept override { return sqlite3_column_int64(s_, i); }
   double Real(int i) const noexcept override { return sqlite3_column_double(s_, i); }
   std::string_view Text(int i) const noexcept override {
-    // Text read as a blob: its UTF-8 bytes as stored (the database is
-    // UTF-8, checked at open), without the NUL that sqlite3_column_text
-    // must add to them, which costs an allocation and a copy per column.
-    // Numbers are converted to text, as sqlite3_column_text does.
-    const int type = sqlite3_column_type(s_, i);
-    const auto* p = type == SQLITE_TEXT || type == SQLITE_BLOB
-                        ? static_cast<const char*>(sqlite3_column_blob(s_, i))
-                        : reinterpret_cast<const char*>(sqlite3_column_text(s_, i));
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, i));
     return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, i)))
              : std::string_view();
   }
@@ -71,23 +64,6 @@ int Bind(sqlite3_stmt* s, int index, const Param& p) {
     }
     default: return sqlite3_bind_null(s, index);
   }
-}
-
-// Rows hand out text as stored (StatementRow::Text): a database created in
-// UTF-16 (by another program) would hand out UTF-16, so it is refused.
-Result<void> CheckUtf8(sqlite3* db) {
-  sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v2(db, "PRAGMA encoding", -1, &s, nullptr) != SQLITE_OK)
-    return Fail(Errc::kStorage, "cannot read the database's text encoding");
-  std::string encoding;
-  if (sqlite3_step(s) == SQLITE_ROW)
-    if (const auto* text = sqlite3_column_text(s, 0)) encoding = reinterpret_cast<const char*>(text);
-  sqlite3_finalize(s);
-  if (encoding != "UTF-8")
-    return Fail(Errc::kStorage, "the database's text encoding is " +
-                                    (encoding.empty() ? std::string("unknown") : encoding) +
-                                    "; tenancy's databases are UTF-8");
-  return {};
 }
 
 // Steps a bound statement to the end, feeding rows to `sink`.
@@ -157,7 +133,6 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::stri
           "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
       !r)
     return r.error();
-  if (auto r = CheckUtf8(db); !r) return r.error();
   rc = sqlite3_create_function_v2(db, kCurrentTenantFn, 0,
                                   SQLITE_UTF8 | SQLITE_INNOCUOUS,
                                   conn.get(), &CurrentTenantFunction, nullptr, nullptr, nullptr);
