@@ -74,7 +74,9 @@ void JsonWriter::Double(double d) {
   const std::size_t start = out_.size();
   tenancy::AppendShortestDouble(out_, d);
   // "13" would read back as an integer.
-  if (std::string_view(out_).substr(start).find_first_of(".e") == std::string_view::npos) out_ += ".0";
+  bool integral = true;
+  for (std::size_t i = start; i < out_.size(); ++i) integral = integral && out_[i] != '.' && out_[i] != 'e';
+  if (integral) out_ += ".0";
 }
 
 void JsonWriter::Bool(bool b) {
