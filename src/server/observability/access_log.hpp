@@ -56,7 +56,7 @@ class InlineText {
   // Longer text is cut to N bytes; the ids held here are never longer.
   void Assign(std::string_view text) noexcept {
     size_ = static_cast<std::uint16_t>(std::min(text.size(), N));
-    std::memcpy(chars_.data(), text.data(), size_);
+    if (size_ > 0) std::memcpy(chars_.data(), text.data(), size_);  // an empty view's data may be null
   }
   std::string_view view() const noexcept { return {chars_.data(), size_}; }
 
