@@ -47,7 +47,10 @@ function startServer(dataDir) {
     // tenancyd reads TENANCYD_* settings (and refuses unknown ones): none
     // from the caller's environment may change this run.
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TENANCYD_')));
-    const child = spawn(binary, ['--listen', '127.0.0.1:0', '--data', dataDir, '--threads', '2'],
+    // CPU read at most once a second: most access lines then say
+    // "cpu_us":null, a shape the log view must show without a placeholder.
+    const child = spawn(binary, ['--listen', '127.0.0.1:0', '--data', dataDir, '--threads', '2',
+                                 '--cpu-read-interval', '1s'],
                         {stdio: ['ignore', 'pipe', 'inherit'], env});
     server = child;
     const timer = setTimeout(() => reject(new Error('tenancyd did not print its port in 30 s')), 30000);

@@ -54,11 +54,14 @@ async function recentLogs() {
 }
 
 // One log line as text: time, level, message, the request id, then the
-// line's fields (the logger nests them under "fields") as key=value.
+// line's fields (the logger nests them under "fields") as key=value. A null
+// value is a figure not measured for this line (e.g. cpu_us when the thread
+// did not read its CPU clock): shown as "–".
 export function logText(item) {
   const line = item.line;
   if (typeof line !== 'object' || line === null) return String(line);
-  const pair = ([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`;
+  const shown = (v) => (v === null ? '–' : typeof v === 'string' ? v : JSON.stringify(v));
+  const pair = ([k, v]) => `${k}=${shown(v)}`;
   const fields = line.fields && typeof line.fields === 'object' ? Object.entries(line.fields).map(pair) : [];
   const skip = new Set(['time', 'level', 'msg', 'tenant', 'trace_id', 'fields']);
   const rest = Object.entries(line).filter(([k]) => !skip.has(k)).map(pair);
