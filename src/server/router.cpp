@@ -22,6 +22,8 @@ void Router::Add(Route route) {
   if (route.pattern.empty() || route.pattern.front() != '/')
     throw std::logic_error("route pattern must start with '/': " + route.pattern);
   if (!route.handler) throw std::logic_error("route without handler: " + route.pattern);
+  if (route.pattern.size() > kMaxPatternBytes)
+    throw std::logic_error("route pattern longer than 128 bytes: " + route.pattern);
   const bool needs_caller = route.scope == Scope::kTenant || route.scope == Scope::kPlatform;
   if (needs_caller && !route.permission)
     throw std::logic_error("route needs a permission: " + route.pattern);

@@ -69,6 +69,9 @@ class Router {
   RouteMatch Find(http::verb method, std::string_view path) const;
   const std::vector<Route>& routes() const noexcept { return routes_; }
 
+  // The longest pattern Add accepts: access-log lines copy it whole
+  // (observability/access_log.hpp).
+  static constexpr std::size_t kMaxPatternBytes = 128;
   // The "/t/" prefix that tenant-scoped routes are also reachable under.
   static constexpr std::string_view kTenantPrefix = "/t/";
 

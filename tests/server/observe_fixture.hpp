@@ -91,8 +91,6 @@ class ObserveServer {
     return {};
   }
 
-  // The captured stderr lines so far. Read between requests only (the
-  // server writes each line before it answers the request).
   // The stream's lines so far, access lines of answered requests included
   // (their thread is flushed first, and writes nothing more until the next
   // request).

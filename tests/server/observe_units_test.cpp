@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "observability/activity.hpp"
+#include "support/temp_dir.hpp"
 #include "observability/tenant_stats.hpp"
 #include "services/ops/observe.hpp"
 
@@ -172,6 +173,29 @@ TEST_CASE("the dashboard shows requests per minute, latency and usage against qu
   CHECK(later.at("traffic").at("requests").as_int64() == 0);
   CHECK(later.at("traffic").at("error_ratio").is_null());
   CHECK(later.at("traffic").at("since_start").at("requests").as_int64() == 10);
+}
+
+TEST_CASE("bad observability options are refused with a typed error, and the half-open parts close",
+          "[server][observe]") {
+  // Each fails at a different point of Observability::Open: before anything
+  // is made, at the in-memory log, at the metrics. The platform must refuse
+  // to open and tear down what it made without touching what it did not.
+  const std::vector<std::pair<std::string, std::function<void(ObservabilityOptions&)>>> cases = {
+      {"access_log_queue", [](ObservabilityOptions& o) { o.access_log_queue = AccessLog::kMaxCapacity + 1; }},
+      {"log_retention", [](ObservabilityOptions& o) { o.log_retention.max_lines_per_tenant = 0; }},
+      {"metrics_max_tenants", [](ObservabilityOptions& o) { o.metrics_max_tenants = 0; }},
+  };
+  for (const auto& [name, spoil] : cases) {
+    INFO(name);
+    tenancy::testing::TempDir dir;
+    PlatformOptions p;
+    p.data_dir = (dir.path() / "data").string();
+    p.observability.log_stream = nullptr;
+    spoil(p.observability);
+    auto app = App::Open(p, {});
+    REQUIRE_FALSE(app);
+    CHECK(app.error().code == tenancy::Errc::kInvalidArgument);
+  }
 }
 
 TEST_CASE("stderr's lines are batched: none lost at Stop, warnings at once", "[server][observe]") {

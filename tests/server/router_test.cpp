@@ -99,7 +99,13 @@ TEST_CASE("routes that would be open by mistake are refused at set-up", "[server
                   std::logic_error);
   CHECK_THROWS_AS(r.Add({.method = http::verb::get, .pattern = "/v1/{x", .handler = Named("x")}),
                   std::logic_error);
+  // Longer than an access-log record holds (Router::kMaxPatternBytes).
+  CHECK_THROWS_AS(r.Add({.method = http::verb::get, .pattern = "/" + std::string(128, 'a'),
+                         .handler = Named("x")}),
+                  std::logic_error);
   CHECK(r.routes().empty());
+  CHECK_NOTHROW(r.Add({.method = http::verb::get, .pattern = "/" + std::string(127, 'a'),
+                       .handler = Named("x")}));
 }
 
 TEST_CASE("every route of the app declares a permission fitting its scope", "[server][router]") {

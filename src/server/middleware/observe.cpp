@@ -125,6 +125,7 @@ void ObserveSink::Log(const AccountingRecord& r, bool in_tenant) const noexcept 
   const tenancy::LogLevel level = r.status >= 500 ? tenancy::LogLevel::kWarn : tenancy::LogLevel::kInfo;
   if (!obs_.logger().Enabled(level)) return;
   static_assert(kMaxRequestIdBytes <= 128, "AccessRecord::request_id holds every request id");
+  static_assert(Router::kMaxPatternBytes <= 128, "AccessRecord::route holds every pattern");
   AccessRecord a;
   a.time = obs_.Now();
   a.level = level;

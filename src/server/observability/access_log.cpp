@@ -15,7 +15,8 @@ struct AccessLog::Queue {
 AccessLog::AccessLog(tenancy::Logger& logger, AccessLogOptions options)
     : logger_(logger), options_(options) {
   if (options.capacity == 0) return;
-  queue_ = std::make_unique<Queue>(std::min(options.capacity, kMaxCapacity));
+  options_.capacity = std::min(options.capacity, kMaxCapacity);
+  queue_ = std::make_unique<Queue>(options_.capacity);
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -45,11 +46,15 @@ void AccessLog::Record(const AccessRecord& record) noexcept {
 void AccessLog::Flush() noexcept {
   if (!queue_) return;
   std::lock_guard lock(drain_mu_);
-  Drain();
+  // The queue holds at most `capacity` records and hands them out in order:
+  // that many pops (or an empty queue) pass every record queued before this
+  // call, however fast others keep recording.
+  Drain(options_.capacity);
 }
 
 void AccessLog::Stop() noexcept {
   if (!queue_) return;
+  std::lock_guard stopping(stop_mu_);
   {
     std::lock_guard lock(wake_mu_);
     stop_ = true;
@@ -59,11 +64,14 @@ void AccessLog::Stop() noexcept {
   // From here on records render in place; what a racing Record pushed
   // before seeing stopped_ is drained after it.
   stopped_.store(true, std::memory_order_seq_cst);
+  std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with Record's fence
   Flush();
 }
 
-std::size_t AccessLog::Drain() noexcept {
-  return queue_->records.consume_all([this](const AccessRecord& r) { Render(r); });
+std::size_t AccessLog::Drain(std::size_t at_most) noexcept {
+  std::size_t n = 0;
+  while (n < at_most && queue_->records.consume_one([this](const AccessRecord& r) { Render(r); })) ++n;
+  return n;
 }
 
 void AccessLog::Run() {
@@ -73,8 +81,9 @@ void AccessLog::Run() {
     lock.unlock();
     std::size_t drained = 0;
     {
+      // One queue's worth at a time: a Flush waits for at most that much.
       std::lock_guard drain(drain_mu_);
-      drained = Drain();
+      drained = Drain(options_.capacity);
     }
     lock.lock();
     idle = drained > 0 ? 0 : idle + 1;
@@ -96,7 +105,7 @@ void AccessLog::Run() {
   }
   lock.unlock();
   std::lock_guard drain(drain_mu_);
-  Drain();
+  Drain(options_.capacity);
 }
 
 void AccessLog::Render(const AccessRecord& r) noexcept {

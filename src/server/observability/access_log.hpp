@@ -82,13 +82,15 @@ struct AccessRecord {
   InlineText<32> resolved_tenant;  // platform lines: the tenant named, if any
   InlineText<128> request_id;      // ≥ kMaxRequestIdBytes (middleware/steps.hpp)
   // The route's pattern (a copy: the line may be rendered after the router
-  // is gone); empty when no route matched. tenancyd's longest is 38 bytes.
+  // is gone); empty when no route matched. Router::Add refuses longer ones.
   InlineText<128> route;
 };
 
 struct AccessLogOptions {
-  // Records the queue holds; 0: no queue, no thread (each line rendered by
-  // the thread that records it). At most 65,534 (the queue's node index).
+  // Records the queue holds (384 bytes each, 448 with the queue's node:
+  // ~1.8 MiB for the default); 0: no queue, no thread (each line rendered
+  // by the thread that records it). At most 65,534 (the queue's node
+  // index).
   std::size_t capacity = 4096;
   // An idle thread also wakes this often by itself: it bounds the delay a
   // lost wake-up (a bug) could cause.
@@ -103,7 +105,8 @@ class AccessLog {
   static constexpr int kIdlePolls = 50;
   static constexpr std::size_t kMaxCapacity = 65534;
 
-  // REQUIRES: `logger` outlives this object; capacity ≤ kMaxCapacity.
+  // REQUIRES: `logger` outlives this object. A capacity above kMaxCapacity
+  // is cut to it.
   AccessLog(tenancy::Logger& logger, AccessLogOptions options);
   ~AccessLog();  // Stop()
   AccessLog(const AccessLog&) = delete;
@@ -112,7 +115,8 @@ class AccessLog {
   // Hands the line over (or renders it here: see above). Never fails.
   void Record(const AccessRecord& record) noexcept;
   // When it returns, every line recorded before the call has reached the
-  // logger's sinks.
+  // logger's sinks. It renders at most `capacity` lines itself, however
+  // fast others record meanwhile.
   void Flush() noexcept;
   // Renders what is queued and ends the thread; later records are rendered
   // by their own threads. Idempotent.
@@ -131,13 +135,14 @@ class AccessLog {
  private:
   struct Queue;
   void Render(const AccessRecord& record) noexcept;
-  std::size_t Drain() noexcept;  // REQUIRES: drain_mu_
+  std::size_t Drain(std::size_t at_most) noexcept;  // REQUIRES: drain_mu_
   void Run();
 
   tenancy::Logger& logger_;
-  const AccessLogOptions options_;
+  AccessLogOptions options_;  // capacity clamped to kMaxCapacity
   std::unique_ptr<Queue> queue_;  // null: capacity 0
   std::mutex drain_mu_;           // one drainer at a time: lines keep their order
+  std::mutex stop_mu_;            // one Stop at a time
   std::mutex wake_mu_;
   std::condition_variable wake_;
   std::atomic<bool> parked_{false};   // the thread sleeps until woken

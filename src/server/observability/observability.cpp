@@ -31,6 +31,8 @@ tenancy::Result<std::unique_ptr<Observability>> Observability::Open(Observabilit
   if (!parts.clock || !parts.hot_clock || !parts.directory || !parts.store || !parts.events ||
       !parts.backup || parts.data_dir.empty())
     return Fail(Errc::kInvalidArgument, "observability: a required part is missing");
+  if (parts.options.access_log_queue > AccessLog::kMaxCapacity)
+    return Fail(Errc::kInvalidArgument, "observability: access_log_queue exceeds 65,534 records");
   std::unique_ptr<Observability> o(new Observability(std::move(parts)));
   const ObservabilityOptions& opt = o->parts_.options;
   o->hot_counter_ = o->parts_.hot_clock->Counter();
@@ -54,8 +56,6 @@ tenancy::Result<std::unique_ptr<Observability>> Observability::Open(Observabilit
   auto logger = tenancy::Logger::Create(std::move(lopt));
   if (!logger) return logger.error();
   o->logger_ = std::move(*logger);
-  if (opt.access_log_queue > AccessLog::kMaxCapacity)
-    return Fail(Errc::kInvalidArgument, "observability: access_log_queue exceeds 65,534 records");
   o->access_log_ = std::make_unique<AccessLog>(
       *o->logger_, AccessLogOptions{.capacity = opt.access_log ? opt.access_log_queue : 0});
 
@@ -69,6 +69,7 @@ tenancy::Result<std::unique_ptr<Observability>> Observability::Open(Observabilit
       opt.activity_flush_interval > milliseconds::zero() ||
       opt.storage_refresh_interval > milliseconds::zero())
     o->thread_ = std::thread([p = o.get()] { p->Run(); });
+  o->opened_ = true;
   return o;
 }
 
@@ -129,7 +130,8 @@ void Observability::LoadActivity() {
 
 Observability::~Observability() {
   Stop();
-  (void)FlushActivity();
+  // An Open that failed half-way has no metrics or activity file to flush.
+  if (opened_) (void)FlushActivity();
 }
 
 TenantStats& Observability::StatsFor(const tenancy::TenantContext& ctx) {
@@ -282,7 +284,7 @@ void Observability::Stop() {
   thread_cv_.notify_all();
   std::lock_guard join_lock(join_mu_);
   if (thread_.joinable()) thread_.join();
-  access_log_->Stop();  // its last lines, before the stream's last batch
+  if (access_log_) access_log_->Stop();  // its last lines, before the stream's last batch
   if (log_stream_sink_) log_stream_sink_->Flush();
 }
 

@@ -207,6 +207,7 @@ class Observability {
   std::mutex thread_mu_;
   std::condition_variable thread_cv_;
   bool stopping_ = false;
+  bool opened_ = false;  // Open finished: the destructor's last FlushActivity has what it needs
   std::mutex join_mu_;
   std::thread thread_;
   // Last: the sinks go first, before what they record into.

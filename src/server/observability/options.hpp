@@ -61,7 +61,7 @@ struct ObservabilityOptions {
   // lines (alerts, policy actions, failures of background work).
   bool access_log = true;
   // Access-log records queued for the access log's own thread to render
-  // (access_log.hpp), ~330 bytes each; when the queue is full the request's
+  // (access_log.hpp), ~450 bytes each; when the queue is full the request's
   // thread renders its line itself. 0: every line rendered by the request's
   // thread (no queue, no thread). At most 65,534.
   std::size_t access_log_queue = 4096;
