@@ -195,7 +195,9 @@ start_server() {
   live_pids+=("$server_pid"); all_pids+=("$server_pid")
   server_port=""
   for _ in $(seq 1200); do  # 120 s: a big world takes a while to open
-    server_port="$(sed -n 's/^listening on .*:\([0-9][0-9]*\)$/\1/p' "$work/$name.out" | head -n1)"
+    # The background shell may not have created the file yet.
+    [[ -f "$work/$name.out" ]] &&
+      server_port="$(sed -n 's/^listening on .*:\([0-9][0-9]*\)$/\1/p' "$work/$name.out" | head -n1)"
     [[ -n "$server_port" ]] && break
     kill -0 "$server_pid" 2>/dev/null ||
       { tail -n 20 "$work/$name.err" >&2; fail "$name exited before listening"; }
