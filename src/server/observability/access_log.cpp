@@ -4,6 +4,8 @@
 #include <boost/beast/http/verb.hpp>
 #include <boost/lockfree/queue.hpp>
 
+#include "ids.hpp"
+
 namespace tenancyd {
 
 struct AccessLog::Queue {
@@ -110,14 +112,10 @@ void AccessLog::Run() {
 
 void AccessLog::Render(const AccessRecord& r) noexcept {
   try {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    char trace_hex[32];
+    char trace_hex[2 * std::tuple_size_v<decltype(r.trace_id)>];
     std::string_view trace_id{};
     if (r.has_trace) {
-      for (std::size_t i = 0; i < r.trace_id.size(); ++i) {
-        trace_hex[2 * i] = kDigits[r.trace_id[i] >> 4];
-        trace_hex[2 * i + 1] = kDigits[r.trace_id[i] & 0xF];
-      }
+      WriteHex(trace_hex, r.trace_id);
       trace_id = {trace_hex, sizeof trace_hex};
     }
     tenancy::TenantId tenant;

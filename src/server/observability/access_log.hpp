@@ -1,7 +1,7 @@
 // The access log: one line per answered request, rendered off the I/O
 // threads.
 //
-//   AccessLog log(logger, clock, {.capacity = 4096});
+//   AccessLog log(logger, {.capacity = 4096});
 //   log.Record(record);   // an I/O thread: copies the facts, no allocation
 //   log.Flush();          // a reader of the lines: every earlier Record is in
 //
@@ -18,8 +18,7 @@
 //
 // Nothing is lost: a record that does not fit (the queue full) is rendered
 // on the recording thread, as without the queue; so is every record after
-// Stop. What
-// changes is order and delay: a line reaches the sinks up to
+// Stop. What changes is order and delay: a line reaches the sinks up to
 // kPollInterval after its request (Flush before reading them), after lines
 // the same request's handler logged and possibly after other requests'
 // own lines.
